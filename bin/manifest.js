@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Writes oclif.manifest.json from the compiled commands in dist/ (run by `npm run build`).
+// oclif reads the manifest instead of importing every command, which keeps start-up fast.
+import {Plugin} from '@oclif/core'
+import {writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const plugin = new Plugin({errorOnManifestCreate: true, ignoreManifest: true, isRoot: true, root, type: 'core'})
+await plugin.load()
+writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')

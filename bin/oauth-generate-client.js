@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The flat executable for `gatehouse oauth-generate-client` (see package.json "bin").
+import {execute} from '@oclif/core'
+
+await execute({args: ['oauth-generate-client', ...process.argv.slice(2)], dir: import.meta.url})

@@ -1,0 +1,83 @@
+import {invalidInput} from '../errors.js'
+
+/** Limits on what a client may be called and given; each is checked before anything is written. */
+export const limits = {
+  nameLength: 100,
+  descriptionLength: 500,
+  scopeLength: 128,
+  scopes: 64,
+  redirectUris: 20,
+  redirectUriLength: 2000,
+  /** Access token lifetime bounds, seconds. */
+  minTokenTtl: 60,
+  maxTokenTtl: 7 * 24 * 3600,
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+export function validateName(raw: string): string {
+  const name = raw.trim()
+  if (name.length === 0) throw invalidInput('the client name is empty')
+  if (name.length > limits.nameLength) throw invalidInput(`the client name is longer than ${limits.nameLength} characters`)
+  if (CONTROL.test(name)) throw invalidInput('the client name contains control characters')
+  return name
+}
+
+export function validateDescription(raw: string | undefined): string {
+  const text = (raw ?? '').trim()
+  if (text.length > limits.descriptionLength) {
+    throw invalidInput(`the description is longer than ${limits.descriptionLength} characters`)
+  }
+  if (CONTROL.test(text)) throw invalidInput('the description contains control characters')
+  return text
+}
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+export function isScopeToken(s: string): boolean {
+  return SCOPE_TOKEN.test(s) && s.length <= limits.scopeLength
+}
+
+/** Accepts repeated flags and space-separated lists alike; keeps order, drops duplicates. */
+export function validateScopes(raw: readonly string[]): string[] {
+  const scopes = [...new Set(raw.flatMap((s) => s.split(' ')).filter((s) => s !== ''))]
+  for (const s of scopes) {
+    if (!isScopeToken(s)) {
+      throw invalidInput(
+        `invalid scope ${JSON.stringify(s)}: a scope is 1-${limits.scopeLength} printable ASCII characters without spaces, quotes or backslashes (RFC 6749 §3.3)`,
+      )
+    }
+  }
+  if (scopes.length > limits.scopes) throw invalidInput(`more than ${limits.scopes} scopes`)
+  return scopes
+}
+
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const
+export type GrantType = (typeof GRANT_TYPES)[number]
+
+export function validateGrantTypes(raw: readonly string[]): GrantType[] {
+  const grants = [...new Set(raw)]
+  for (const g of grants) {
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) {
+      throw invalidInput(`unknown grant type ${JSON.stringify(g)}; expected one of ${GRANT_TYPES.join(', ')}`)
+    }
+  }
+  if (grants.length === 0) throw invalidInput('at least one grant type is needed')
+  if (grants.includes('refresh_token') && !grants.includes('authorization_code')) {
+    throw invalidInput('refresh_token is only issued with authorization_code; add --grant-type authorization_code')
+  }
+  return grants as GrantType[]
+}
+
+/** Durations like 90, 90s, 15m, 1h, 2d; returned in seconds, within the token lifetime bounds. */
+export function parseTokenTtl(raw: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim())
+  if (!m) throw invalidInput(`invalid token lifetime ${JSON.stringify(raw)}; use seconds or a number with s, m, h or d (e.g. 15m, 1h)`)
+  const seconds = Number(m[1]) * {s: 1, m: 60, h: 3600, d: 86_400}[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd']
+  if (seconds < limits.minTokenTtl || seconds > limits.maxTokenTtl) {
+    throw invalidInput(`token lifetime must be between ${limits.minTokenTtl}s and ${limits.maxTokenTtl / 86_400}d`)
+  }
+  return seconds
+}

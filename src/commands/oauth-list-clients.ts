@@ -1,0 +1,24 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, jsonFlag} from '../cli/base-command.js'
+import {clientJson, clientsTable} from '../cli/client-view.js'
+
+export default class ListClients extends BaseCommand {
+  static override summary = 'List OAuth clients (active ones, or all with --all).'
+  static override examples = ['<%= config.bin %> oauth-list-clients', '<%= config.bin %> oauth-list-clients --all --json']
+  static override flags = {
+    all: Flags.boolean({description: 'Include revoked clients.', default: false}),
+    json: jsonFlag,
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(ListClients)
+    const clients = await this.openStore(flags['data-dir']).clients.list({includeRevoked: flags.all})
+    if (flags.json) return this.printJson(clients.map(clientJson))
+    if (clients.length === 0) {
+      this.log(flags.all ? 'No clients yet.' : 'No active clients.')
+      this.log(this.colors.dim('Create one with: oauth-generate-client --name NAME'))
+      return
+    }
+    this.log(clientsTable(clients, this.colors))
+  }
+}

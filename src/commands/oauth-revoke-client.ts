@@ -1,0 +1,51 @@
+import {Args, Flags} from '@oclif/core'
+import {userInfo} from 'node:os'
+import {BaseCommand, jsonFlag} from '../cli/base-command.js'
+import {clientJson} from '../cli/client-view.js'
+import {askConfirm, canPrompt} from '../cli/prompts.js'
+import {createClientAdmin} from '../clients/admin.js'
+import {GatehouseError} from '../errors.js'
+
+export default class RevokeClient extends BaseCommand {
+  static override summary = 'Revoke an OAuth client: no new tokens, and every token it holds is refused at once.'
+  static override description = 'The client is kept, marked revoked (when and by whom), so the audit trail stays answerable.'
+  static override examples = [
+    '<%= config.bin %> oauth-revoke-client --client-id gtc_Xb2... --yes',
+    '<%= config.bin %> oauth-revoke-client ci-agent',
+  ]
+  static override args = {
+    client: Args.string({description: 'Client id or unique name (instead of --client-id).'}),
+  }
+  static override flags = {
+    'client-id': Flags.string({description: 'The client to revoke (its id, or its name when unique).'}),
+    reason: Flags.string({description: 'Why, recorded with the revocation.'}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
+    json: jsonFlag,
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(RevokeClient)
+    if (args.client && flags['client-id'] && args.client !== flags['client-id']) {
+      throw new GatehouseError('INVALID_INPUT', 'give the client once: either --client-id or the positional argument')
+    }
+    const ref = flags['client-id'] ?? args.client
+    if (!ref) throw new GatehouseError('NEEDS_INPUT', 'which client? pass --client-id ID (or the id or name as an argument)')
+    const admin = createClientAdmin({store: this.openStore(flags['data-dir']), clock: this.clock})
+    const client = await admin.find(ref)
+    if (canPrompt(flags) && client.revokedAt === null) {
+      const ok = await askConfirm(`Revoke ${client.name} (${client.id})? Its tokens stop working at once.`)
+      if (!ok) throw new GatehouseError('CANCELLED', 'not revoked')
+    }
+    const revoked = await admin.revoke(client.id, {by: `cli:${safeUser()}`, reason: flags.reason})
+    if (flags.json) return this.printJson(clientJson(revoked))
+    this.log(`${this.colors.green('✔')} Revoked ${revoked.name} (${revoked.id}); its tokens are refused from now on.`)
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}

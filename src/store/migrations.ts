@@ -1,0 +1,113 @@
+import type Database from 'better-sqlite3'
+import {GatehouseError} from '../errors.js'
+
+/**
+ * Versioned schema migrations, applied in order inside one immediate transaction, each recorded
+ * in the `migrations` table. Append only: never edit a migration that has shipped.
+ *
+ * Times are integer milliseconds since the epoch; lists are JSON arrays in TEXT columns.
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'clients, tokens, audit',
+    sql: `
+      CREATE TABLE clients (
+        id                TEXT PRIMARY KEY,
+        name              TEXT NOT NULL,
+        description       TEXT NOT NULL DEFAULT '',
+        secret_hash       TEXT,
+        auth_method       TEXT NOT NULL
+                          CHECK (auth_method IN ('client_secret_basic','client_secret_post','private_key_jwt','none')),
+        jwks              TEXT,
+        scopes            TEXT NOT NULL DEFAULT '[]',
+        grant_types       TEXT NOT NULL DEFAULT '[]',
+        redirect_uris     TEXT NOT NULL DEFAULT '[]',
+        access_token_ttl  INTEGER,
+        registration      TEXT NOT NULL CHECK (registration IN ('cli','dynamic','metadata_document')),
+        metadata          TEXT NOT NULL DEFAULT '{}',
+        created_at        INTEGER NOT NULL,
+        last_used_at      INTEGER,
+        revoked_at        INTEGER,
+        revoked_by        TEXT,
+        revoked_reason    TEXT
+      ) STRICT;
+      -- Names are unique among active clients only: a revoked name may be reused.
+      CREATE UNIQUE INDEX clients_active_name ON clients(name) WHERE revoked_at IS NULL;
+
+      -- Tokens the server must remember: refresh tokens and authorization codes (by hash),
+      -- and revoked access tokens (by jti) until they expire. family_id ties every token
+      -- descended from one grant, so one statement revokes a whole family.
+      CREATE TABLE tokens (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('refresh_token','authorization_code','revoked_access_token')),
+        client_id    TEXT NOT NULL REFERENCES clients(id),
+        family_id    TEXT,
+        subject      TEXT,
+        scope        TEXT NOT NULL DEFAULT '',
+        resource     TEXT,
+        data         TEXT NOT NULL DEFAULT '{}',
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        consumed_at  INTEGER,
+        revoked_at   INTEGER
+      ) STRICT;
+      CREATE INDEX tokens_family ON tokens(family_id) WHERE family_id IS NOT NULL;
+      CREATE INDEX tokens_client ON tokens(client_id);
+      CREATE INDEX tokens_expiry ON tokens(expires_at);
+
+      CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY,
+        time        INTEGER NOT NULL,
+        event       TEXT NOT NULL,
+        client_id   TEXT,
+        subject     TEXT,
+        session_id  TEXT,
+        method      TEXT,
+        name        TEXT,
+        outcome     TEXT NOT NULL,
+        duration_ms REAL,
+        detail      TEXT
+      ) STRICT;
+      CREATE INDEX audit_time ON audit(time);
+      CREATE INDEX audit_client_time ON audit(client_id, time);
+    `,
+  },
+]
+
+export const latestVersion = migrations.at(-1)!.version
+
+/** Brings the schema up to date; refuses a database written by a newer Gatehouse. */
+export function migrate(db: Database.Database, now: number, list: Migration[] = migrations): void {
+  const latest = list.at(-1)?.version ?? 0
+  db.exec(`CREATE TABLE IF NOT EXISTS migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`)
+  const current = () => (db.prepare('SELECT max(version) AS v FROM migrations').get() as {v: number | null}).v ?? 0
+  const check = (version: number) => {
+    if (version > latest) {
+      throw new GatehouseError(
+        'SCHEMA_TOO_NEW',
+        `the database ${db.name} has schema version ${version}, newer than this gatehouse knows (${latest}); upgrade gatehouse`,
+      )
+    }
+  }
+  check(current())
+  if (current() === latest) return
+  // Immediate: the CLI and a daemon starting together must not both apply a migration.
+  db.transaction(() => {
+    const from = current()
+    check(from)
+    const record = db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)')
+    for (const m of list) {
+      if (m.version <= from) continue
+      db.exec(m.sql)
+      record.run(m.version, m.name, now)
+    }
+  }).immediate()
+}

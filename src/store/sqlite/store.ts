@@ -1,0 +1,33 @@
+import {ensureDataDir, databaseFile} from '../../config/paths.js'
+import type {Clock} from '../../clock.js'
+import {systemClock} from '../../clock.js'
+import {migrate} from '../migrations.js'
+import type {Store} from '../types.js'
+import {createSqliteClients} from './clients.js'
+import {openDatabase, storageError} from './open.js'
+
+export interface SqliteStore extends Store {
+  readonly file: string
+}
+
+/** The SQLite store in a data dir: creates the dir (0700) and file (0600), migrates, prepares. */
+export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?: Clock} = {}): SqliteStore {
+  ensureDataDir(dataDir)
+  const file = databaseFile(dataDir)
+  const db = openDatabase(file)
+  try {
+    migrate(db, clock.now())
+  } catch (error) {
+    db.close()
+    throw storageError(file, error)
+  }
+  const dataVersion = db.prepare('PRAGMA data_version').pluck()
+  return {
+    file,
+    clients: createSqliteClients(db),
+    changeCounter: () => dataVersion.get() as number,
+    async close() {
+      if (db.open) db.close()
+    },
+  }
+}

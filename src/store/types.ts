@@ -1,0 +1,59 @@
+/**
+ * The storage interface every part of Gatehouse talks to. It is asynchronous so that a
+ * networked store (PostgreSQL, for several daemons behind one issuer) can implement it; the
+ * SQLite implementation answers from a local file.
+ */
+
+/** How the client authenticates at the token endpoint (RFC 7591 §2 names). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+
+/** Where the client came from. */
+export type RegistrationKind = 'cli' | 'dynamic' | 'metadata_document'
+
+export interface ClientRecord {
+  id: string
+  name: string
+  description: string
+  /** Hex SHA-256 of the secret; null for clients without one (public, private_key_jwt). */
+  secretHash: string | null
+  authMethod: TokenEndpointAuthMethod
+  /** Public keys for private_key_jwt (a JWKS document), else null. */
+  jwks: {keys: Record<string, unknown>[]} | null
+  scopes: string[]
+  grantTypes: string[]
+  redirectUris: string[]
+  /** Access token lifetime in seconds; null means the server's default. */
+  accessTokenTtl: number | null
+  registration: RegistrationKind
+  /** Further registration metadata (client_uri, logo_uri, software_id, ...). */
+  metadata: Record<string, unknown>
+  createdAt: number
+  lastUsedAt: number | null
+  revokedAt: number | null
+  revokedBy: string | null
+  revokedReason: string | null
+}
+
+export type NewClient = Omit<ClientRecord, 'lastUsedAt' | 'revokedAt' | 'revokedBy' | 'revokedReason'>
+
+export interface ClientRepository {
+  insert(client: NewClient): Promise<void>
+  findById(id: string): Promise<ClientRecord | undefined>
+  /** Active (not revoked) clients with this exact name. */
+  findActiveByName(name: string): Promise<ClientRecord[]>
+  list(options: {includeRevoked: boolean}): Promise<ClientRecord[]>
+  /** Marks the client revoked; false when it does not exist or was already revoked. */
+  revoke(id: string, revocation: {at: number; by: string; reason: string | null}): Promise<boolean>
+  /** Records last-use times, in one write (the daemon batches these off the hot path). */
+  touch(lastUsed: ReadonlyMap<string, number>): Promise<void>
+}
+
+export interface Store {
+  readonly clients: ClientRepository
+  /**
+   * A number that changes whenever another connection (the CLI, another daemon) has committed a
+   * change. Cheap enough to ask on every request; caches compare it to know when to drop.
+   */
+  changeCounter(): number
+  close(): Promise<void>
+}

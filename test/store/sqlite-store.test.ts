@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import {statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {test} from 'node:test'
+import Database from 'better-sqlite3'
+import {manualClock} from '../../src/clock.js'
+import {createClientAdmin} from '../../src/clients/admin.js'
+import {GatehouseError} from '../../src/errors.js'
+import {latestVersion} from '../../src/store/migrations.js'
+import {openSqliteStore} from '../../src/store/sqlite/store.js'
+import {tempDir} from '../helpers/tmp.js'
+
+test('creates the data dir 0700 and the database 0600, migrated to the latest version', async (t) => {
+  const dir = join(tempDir(t), 'nested', 'data')
+  const store = openSqliteStore(dir)
+  await store.close()
+  assert.equal(statSync(dir).mode & 0o777, 0o700)
+  assert.equal(statSync(join(dir, 'gatehouse.db')).mode & 0o777, 0o600)
+  const db = new Database(join(dir, 'gatehouse.db'), {readonly: true})
+  const versions = db.prepare('SELECT version FROM migrations ORDER BY version').pluck().all()
+  assert.deepEqual(versions, Array.from({length: latestVersion}, (_, i) => i + 1))
+  assert.equal(db.pragma('journal_mode', {simple: true}), 'wal')
+  db.close()
+  // Opening again applies nothing twice.
+  const again = openSqliteStore(dir)
+  await again.close()
+})
+
+test('a database from a newer gatehouse is refused with a clear message and left untouched', async (t) => {
+  const dir = tempDir(t)
+  await openSqliteStore(dir).close()
+  const db = new Database(join(dir, 'gatehouse.db'))
+  db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(latestVersion + 1, 'future', 0)
+  db.close()
+  assert.throws(
+    () => openSqliteStore(dir),
+    (e: unknown) => e instanceof GatehouseError && e.code === 'SCHEMA_TOO_NEW' && /newer than this gatehouse knows/.test(e.message),
+  )
+})
+
+test('a damaged database file is refused as STORAGE, not a crash', (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'gatehouse.db'), 'this is not sqlite '.repeat(300))
+  assert.throws(
+    () => openSqliteStore(dir),
+    (e: unknown) => e instanceof GatehouseError && e.code === 'STORAGE' && /damaged or not a gatehouse database/.test(e.message),
+  )
+})
+
+test('a data dir that cannot be created is a STORAGE error naming it', (t) => {
+  const file = join(tempDir(t), 'plain-file')
+  writeFileSync(file, '')
+  assert.throws(
+    () => openSqliteStore(join(file, 'data')),
+    (e: unknown) => e instanceof GatehouseError && e.code === 'STORAGE' && e.message.includes(file),
+  )
+})
+
+test('a second connection sees another connection\'s revocation at once, through the change counter', async (t) => {
+  const dir = tempDir(t)
+  const clock = manualClock()
+  const daemon = openSqliteStore(dir, {clock})
+  const cli = openSqliteStore(dir, {clock})
+  t.after(() => Promise.all([daemon.close(), cli.close()]))
+  const {client} = await createClientAdmin({store: cli, clock}).generate({name: 'agent'})
+  const before = daemon.changeCounter()
+  assert.equal((await daemon.clients.findById(client.id))?.revokedAt, null)
+  await createClientAdmin({store: cli, clock}).revoke(client.id, {by: 'test'})
+  assert.notEqual(daemon.changeCounter(), before)
+  assert.equal((await daemon.clients.findById(client.id))?.revokedAt, clock.now())
+})
+
+test('names are unique among active clients; a revoked name can be reused', async (t) => {
+  const store = openSqliteStore(tempDir(t))
+  t.after(() => store.close())
+  const admin = createClientAdmin({store, clock: manualClock()})
+  const first = await admin.generate({name: 'bot'})
+  await assert.rejects(admin.generate({name: 'bot'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
+  await admin.revoke('bot', {by: 'test', reason: 'rotated'})
+  const second = await admin.generate({name: 'bot'})
+  assert.notEqual(first.client.id, second.client.id)
+  const all = await store.clients.list({includeRevoked: true})
+  assert.deepEqual(all.map((c) => `${c.name}:${c.revokedAt === null ? 'active' : 'revoked'}`).sort(), ['bot:active', 'bot:revoked'])
+  const revoked = all.find((c) => c.id === first.client.id)!
+  assert.equal(revoked.revokedBy, 'test')
+  assert.equal(revoked.revokedReason, 'rotated')
+  // Unique constraint in the database itself, for generators racing past the check.
+  await assert.rejects(
+    store.clients.insert({...second.client, id: 'gtc_other'}),
+    (e: unknown) => (e as {code?: string}).code === 'SQLITE_CONSTRAINT_UNIQUE',
+  )
+})
+
+test('last-use times are written in one batch and never move backwards', async (t) => {
+  const store = openSqliteStore(tempDir(t))
+  t.after(() => store.close())
+  const admin = createClientAdmin({store, clock: manualClock()})
+  const a = await admin.generate({name: 'a'})
+  const b = await admin.generate({name: 'b'})
+  await store.clients.touch(new Map([[a.client.id, 2000], [b.client.id, 3000]]))
+  await store.clients.touch(new Map([[a.client.id, 1000]]))
+  assert.equal((await store.clients.findById(a.client.id))?.lastUsedAt, 2000)
+  assert.equal((await store.clients.findById(b.client.id))?.lastUsedAt, 3000)
+})
