@@ -1,0 +1,32 @@
+/**
+ * Where the authorization server and the gateway meet (docs/DESIGN.md): the gateway asks a
+ * TokenVerifier who is behind a bearer token, and gets a Principal or an InvalidTokenError.
+ * The gateway never sees signing keys or the store; src/oauth implements this interface.
+ */
+export interface Principal {
+  /** The OAuth client the token was issued to. */
+  clientId: string
+  clientName: string
+  /** Who the token acts for: the client itself (client_credentials) or the owner who consented. */
+  subject: string
+  scopes: readonly string[]
+  /** The resource (RFC 8707) the token is for; always checked against the gateway's own URL. */
+  audience: string
+  /** The token's jti. */
+  tokenId: string
+  /** Expiry, milliseconds since the epoch. */
+  expiresAt: number
+}
+
+/** Why a token was refused; `description` is safe to send back in WWW-Authenticate. */
+export class InvalidTokenError extends Error {
+  override readonly name = 'InvalidTokenError'
+  constructor(readonly description: string) {
+    super(description)
+  }
+}
+
+export interface TokenVerifier {
+  /** Resolves the principal, or rejects with InvalidTokenError (bad signature, expired, revoked, ...). */
+  verify(token: string): Promise<Principal>
+}
