@@ -1,12 +1,11 @@
-import {randomBytes} from 'node:crypto'
-import {errors as joseErrors, jwtVerify, SignJWT, type JWTPayload} from 'jose'
+import {randomUUID} from 'node:crypto'
+import {errors as joseErrors, jwtVerify, type JWTPayload} from 'jose'
 import type {Clock} from '../clock.js'
 import {InvalidTokenError, type Principal} from '../gateway/principal.js'
 import type {Keyring} from './keys/keyring.js'
-import {SIGNING_ALG} from './keys/generate.js'
+import {ACCESS_TOKEN_TYP, SIGNING_ALG} from './keys/generate.js'
+import {signJws} from './jws.js'
 
-/** RFC 9068 §2.1: the media type of a JWT access token, in its `typ` header. */
-export const ACCESS_TOKEN_TYP = 'at+jwt'
 
 export interface AccessTokenClaims {
   clientId: string
@@ -31,10 +30,11 @@ export async function signAccessToken(
   {issuer, keyring, clock}: {issuer: string; keyring: Keyring; clock: Clock},
 ): Promise<IssuedAccessToken> {
   await keyring.refresh()
-  const {kid, key} = keyring.signer()
+  const signer = keyring.signer()
   const iat = Math.floor(clock.now() / 1000)
   const exp = iat + claims.ttlSeconds
-  const jti = randomBytes(16).toString('base64url')
+  // randomUUID draws from a pre-filled entropy cache: cheaper per token than randomBytes(16).
+  const jti = randomUUID()
   const payload: JWTPayload = {
     iss: issuer,
     sub: claims.subject,
@@ -46,7 +46,7 @@ export async function signAccessToken(
     jti,
   }
   if (claims.grantId) payload.gid = claims.grantId
-  const token = await new SignJWT(payload).setProtectedHeader({alg: SIGNING_ALG, kid, typ: ACCESS_TOKEN_TYP}).sign(key)
+  const token = signJws(signer, payload)
   return {token, jti, expiresAt: exp * 1000, expiresIn: claims.ttlSeconds}
 }
 

@@ -6,6 +6,9 @@ import type {SigningKeyRecord, Store} from '../../store/types.js'
 /** Access tokens are signed with ES256 (RFC 9068 §2.1 requires an asymmetric algorithm). */
 export const SIGNING_ALG = 'ES256'
 
+/** RFC 9068 §2.1: the media type of a JWT access token, in its `typ` header. */
+export const ACCESS_TOKEN_TYP = 'at+jwt'
+
 export const vaultAccount = (kid: string) => `signing-key:${kid}`
 
 /** The default access token lifetime, seconds, for clients that set none. */

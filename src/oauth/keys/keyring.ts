@@ -1,19 +1,27 @@
-import {importJWK, importPKCS8, type CryptoKey, type JWK} from 'jose'
+import {createPrivateKey, type KeyObject} from 'node:crypto'
+import {importJWK, type CryptoKey, type JWK} from 'jose'
 import type {Clock} from '../../clock.js'
 import {GatehouseError} from '../../errors.js'
 import type {SecretVault} from '../../secrets/vault.js'
 import type {SigningKeyRecord, Store} from '../../store/types.js'
-import {SIGNING_ALG, vaultAccount} from './generate.js'
+import {ACCESS_TOKEN_TYP, SIGNING_ALG, vaultAccount} from './generate.js'
 
 export interface Keyring {
-  /** The key that signs now. */
-  signer(): {kid: string; key: CryptoKey}
+  /** The key that signs now, with its JWS protected header already encoded (src/oauth/jws.ts). */
+  signer(): Signer
   /** A public key that may verify tokens, by kid; undefined for unknown or expired keys. */
   verifier(kid: string): CryptoKey | undefined
   /** The JWKS document (the `jwks_uri`): every key that still verifies. */
   jwks(): {keys: JWK[]}
   /** Reloads when another process (`gatehouse keys rotate`) changed the keys. */
   refresh(): Promise<void>
+}
+
+export interface Signer {
+  kid: string
+  key: KeyObject
+  /** base64url of {"alg":"ES256","kid":...,"typ":"at+jwt"} */
+  encodedHeader: string
 }
 
 type Vaults = Partial<Record<'keychain' | 'file', SecretVault>>
@@ -23,11 +31,11 @@ type Vaults = Partial<Record<'keychain' | 'file', SecretVault>>
  * store: a rotation by the CLI is picked up on the next request, without a restart.
  */
 export async function loadKeyring({store, vaults, clock}: {store: Store; vaults: Vaults; clock: Clock}): Promise<Keyring> {
-  let active: {kid: string; key: CryptoKey}
+  let active: Signer
   let published: Map<string, {record: SigningKeyRecord; key: CryptoKey}> = new Map()
   let jwks: {keys: JWK[]} = {keys: []}
   let loadedAt = -1
-  const privateCache = new Map<string, CryptoKey>()
+  const privateCache = new Map<string, KeyObject>()
 
   async function load() {
     loadedAt = store.changeCounter()
@@ -46,7 +54,7 @@ export async function loadKeyring({store, vaults, clock}: {store: Store; vaults:
           `the private part of signing key ${current.kid} is not in ${current.privateKeyStore === 'keychain' ? 'an OS keychain this process can reach' : 'the secrets file'}; run \`gatehouse keys rotate\` where the daemon runs`,
         )
       }
-      key = (await importPKCS8(pem, SIGNING_ALG)) as CryptoKey
+      key = createPrivateKey(pem)
       privateCache.set(current.kid, key)
     }
     const next = new Map<string, {record: SigningKeyRecord; key: CryptoKey}>()
@@ -54,7 +62,8 @@ export async function loadKeyring({store, vaults, clock}: {store: Store; vaults:
       const existing = published.get(r.kid)
       next.set(r.kid, {record: r, key: existing?.key ?? ((await importJWK(r.publicJwk as JWK, r.alg)) as CryptoKey)})
     }
-    active = {kid: current.kid, key}
+    const header = {alg: SIGNING_ALG, kid: current.kid, typ: ACCESS_TOKEN_TYP}
+    active = {kid: current.kid, key, encodedHeader: Buffer.from(JSON.stringify(header)).toString('base64url')}
     published = next
     jwks = {keys: live.map((r) => r.publicJwk as JWK)}
   }
