@@ -31,9 +31,11 @@ test('a hanging child: the request times out with a JSON-RPC error, the session 
   const clock = manualClock(Date.now())
   const h = await startHarness(t, {clock, limits: {requestTimeoutMs: 1000, sweepIntervalMs: 3_600_000}})
   const client = await h.connect('slowpoke')
-  const call = client.callTool({name: 'hang', arguments: {}}, undefined, {timeout: 600_000})
-  await until(() => h.logger.lines.some((l) => l.message === 'session started'), 'session')
-  // The request must be in flight before time moves.
+  let started!: () => void
+  const running = new Promise<void>((resolve) => (started = resolve))
+  const call = client.callTool({name: 'hang', arguments: {}}, undefined, {timeout: 600_000, onprogress: () => started()})
+  // The child must be running the request before time moves (it reports progress 0 then).
+  await running
   let settled = false
   void call.catch(() => {}).finally(() => (settled = true))
   await until(() => {
