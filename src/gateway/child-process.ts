@@ -101,6 +101,11 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
   // 'close' waits for stdio to end too, so every line the child wrote is delivered before onExit.
   proc.on('close', (code, signal) => finish({code, signal}))
 
+  let corked = false
+  const uncork = () => {
+    corked = false
+    proc.stdin.uncork()
+  }
   return {
     get pid() {
       return proc.pid
@@ -111,6 +116,12 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
     },
     send(line) {
       if (exited || !proc.stdin.writable) return false
+      // Messages written in one tick leave in one write(v) syscall instead of one each.
+      if (!corked) {
+        corked = true
+        proc.stdin.cork()
+        process.nextTick(uncork)
+      }
       proc.stdin.write(line + '\n')
       return true
     },
