@@ -7,7 +7,9 @@ import {createApp} from './http/app.js'
 import {createHostGuard, createOriginPolicy, isLoopbackAddress} from './http/guards.js'
 import {defaultHttpLimits, listen, type HttpLimits, type RequestListener} from './http/listen.js'
 import {NO_STORE, sendJson} from './http/respond.js'
-import {createRouter, type Route} from './http/router.js'
+import {createRouter, type Handler, type Route} from './http/router.js'
+import {createGateway, type GatewayLimits, type Isolation} from './gateway/gateway.js'
+import {createScopeGuard} from './gateway/scope-guard.js'
 import {createLogger, type Logger} from './log.js'
 import {createAuditLog} from './audit/audit-log.js'
 import {loadPolicyFile} from './policy/policy-file.js'
@@ -59,6 +61,12 @@ export interface ServerOptions {
   mcpRateLimit?: number | null
   /** Days the audit trail is kept (default 30). */
   auditRetentionDays?: number
+  /** The stdio MCP server to gate; undefined: the bundled memory server. */
+  command?: {command: string; args: string[]}
+  isolation?: Isolation
+  /** KEY=VALUE pairs passed to children. */
+  childEnv?: Record<string, string>
+  gateway?: Partial<GatewayLimits>
 }
 
 export interface RunningServer {
@@ -70,6 +78,17 @@ export interface RunningServer {
   keyStorage: {kind: 'keychain' | 'file'; location: string; notice: string | null}
   httpServer: Server
   close(): Promise<void>
+}
+
+export const defaultGatewayLimits: GatewayLimits = {
+  maxSessions: 1000,
+  sessionIdleTimeoutMs: 30 * 60_000,
+  childIdleTimeoutMs: 5 * 60_000,
+  maxLineBytes: 16 * 1024 * 1024,
+  maxBodyBytes: 4 * 1024 * 1024,
+  replayBufferEvents: 256,
+  killGraceMs: 3000,
+  requestTimeoutMs: 5 * 60_000,
 }
 
 export const defaults = {
@@ -134,11 +153,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
     const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource})]
     const currentPolicy = () => policy?.current() ?? openPolicy
+    const supportedScopes = () => [...new Set([...DEFAULT_SCOPES, ...currentPolicy().scopes()])]
     const buildMetadata = () =>
       authorizationServerMetadata({
         urls,
         grantTypes: grants.map((g) => g.type),
-        scopes: [...new Set([...DEFAULT_SCOPES, ...currentPolicy().scopes()])],
+        scopes: supportedScopes(),
         authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       })
     let metadata = buildMetadata()
@@ -160,6 +180,49 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes, audit})},
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
     ]
+    const gateway = createGateway({
+      verifier,
+      resource,
+      resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
+      authorizationServers: [issuer],
+      scopesSupported: () => supportedScopes(),
+      scopes: policy ? createScopeGuard(currentPolicy) : undefined,
+      admit: async (principal) => {
+        const client = await clients.get(principal.clientId)
+        return requestLimiter.take(principal.clientId, client?.mcpRateLimit ?? options.mcpRateLimit ?? null)
+      },
+      onRequest: (e) =>
+        audit.record({
+          event: 'mcp.request',
+          clientId: e.principal.clientId,
+          subject: e.principal.subject,
+          sessionId: e.sessionId,
+          method: e.method,
+          name: e.name,
+          outcome: e.outcome,
+          durationMs: e.durationMs,
+        }),
+      command: options.command,
+      dataDir: options.dataDir,
+      isolation: options.isolation ?? 'client',
+      env: options.childEnv ?? {},
+      limits: {...defaultGatewayLimits, ...options.gateway},
+      logger,
+      clock,
+    })
+    cleanup.unshift(() => gateway.close())
+    await gateway.ready
+    // The access log's client id is filled in by the gateway's bearer check.
+    const mcp: Handler = (req, res, ctx) => gateway.handle(req, res, ctx)
+    const resourceMetadata: Handler = (_q, res) => sendJson(res, 200, gateway.protectedResourceMetadata(), {'Cache-Control': 'public, max-age=60'})
+    routes.push(
+      {method: 'POST', path: '/mcp', cors: 'restricted', handler: mcp},
+      {method: 'GET', path: '/mcp', cors: 'restricted', handler: mcp},
+      {method: 'DELETE', path: '/mcp', cors: 'restricted', handler: mcp},
+      {method: 'GET', path: '/.well-known/oauth-protected-resource/mcp', cors: 'public', handler: resourceMetadata},
+      {method: 'GET', path: '/.well-known/oauth-protected-resource', cors: 'public', handler: resourceMetadata},
+    )
+
     const app = createApp({
       router: createRouter(routes),
       logger,
