@@ -197,10 +197,10 @@ export interface RegisteredClientRepository {
   /** How many active self-registered clients exist. */
   countActive(): Promise<number>
   /**
-   * Revokes self-registered clients never used since `unusedSince` (by last use, or by creation
-   * when never used); returns their ids.
+   * Revokes self-registered clients created before `neverUsedBefore` and never used, or last
+   * used before `idleBefore`; returns their ids.
    */
-  expireUnused(unusedSince: number, at: number): Promise<string[]>
+  expireUnused(options: {neverUsedBefore: number; idleBefore: number; at: number}): Promise<string[]>
 }
 
 export interface Store {

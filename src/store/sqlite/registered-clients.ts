@@ -9,9 +9,10 @@ export function createSqliteRegisteredClients(db: Database.Database): Registered
   const update = db.prepare(`UPDATE clients SET name = @name, description = @description, scopes = @scopes, grant_types = @grantTypes,
     redirect_uris = @redirectUris, metadata = @metadata WHERE id = @id AND revoked_at IS NULL AND registration = 'metadata_document'`)
   const count = db.prepare<[], number>(`SELECT count(*) FROM clients WHERE registration = 'dynamic' AND revoked_at IS NULL`).pluck()
-  const expire = db.prepare<[number, number], string>(
+  const expire = db.prepare<[number, number, number], string>(
     `UPDATE clients SET revoked_at = ?, revoked_by = 'expiry', revoked_reason = 'registered client unused'
-     WHERE registration = 'dynamic' AND revoked_at IS NULL AND coalesce(last_used_at, created_at) < ? RETURNING id`,
+     WHERE registration = 'dynamic' AND revoked_at IS NULL
+       AND ((last_used_at IS NULL AND created_at < ?) OR last_used_at < ?) RETURNING id`,
   ).pluck()
   return {
     async upsertMetadataDocumentClient(c: NewClient): Promise<ClientRecord> {
@@ -38,8 +39,8 @@ export function createSqliteRegisteredClients(db: Database.Database): Registered
     async countActive() {
       return count.get() ?? 0
     },
-    async expireUnused(unusedSince, at) {
-      return expire.all(at, unusedSince)
+    async expireUnused({neverUsedBefore, idleBefore, at}) {
+      return expire.all(at, neverUsedBefore, idleBefore)
     },
   }
 }
