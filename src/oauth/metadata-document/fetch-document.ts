@@ -58,6 +58,8 @@ export async function fetchMetadataDocument(
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new MetadataDocumentError('it is not a JSON object')
     return {doc: doc as Record<string, unknown>, maxAgeMs: freshnessMs(res.headers, {defaultMs: cacheDefaultMs, maxMs: cacheMaxMs})}
   } catch (error) {
+    // Destroying an undici body emits an AbortError: swallow it, or it would crash the daemon.
+    res.body.on('error', () => {})
     res.body.destroy()
     if (error instanceof MetadataDocumentError) throw error
     throw new MetadataDocumentError(describe(error))
