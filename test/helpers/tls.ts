@@ -1,6 +1,7 @@
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
-import {createServer, type RequestListener} from 'node:https'
+import type {RequestListener} from 'node:http'
+import {createServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
