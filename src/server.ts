@@ -29,6 +29,7 @@ import {createRevocationEndpoint} from './oauth/revocation-endpoint.js'
 import {loadRevocationList} from './oauth/revocation-list.js'
 import {createTokenEndpoint} from './oauth/token-endpoint.js'
 import {createTokenVerifier} from './oauth/token-verifier.js'
+import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/authorize/interactive.js'
 import {createUsageRecorder} from './oauth/usage-recorder.js'
 import {DEFAULT_SCOPES} from './clients/admin.js'
 import {createFileVault} from './secrets/file-vault.js'
@@ -67,6 +68,8 @@ export interface ServerOptions {
   /** KEY=VALUE pairs passed to children. */
   childEnv?: Record<string, string>
   gateway?: Partial<GatewayLimits>
+  /** Authorization code + PKCE, refresh tokens, registration, metadata documents (src/oauth/authorize/interactive.ts). */
+  interactive?: InteractiveOptions
 }
 
 export interface RunningServer {
@@ -147,22 +150,41 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => usage.close())
     const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: [urls.token, issuer]})
-    const verifier = createTokenVerifier({issuer, audiences: [resource], keyring, clients, revocations, clock})
     const resolveResource = createResourceResolver(resource)
     const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
 
-    const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource})]
     const currentPolicy = () => policy?.current() ?? openPolicy
     const supportedScopes = () => [...new Set([...DEFAULT_SCOPES, ...currentPolicy().scopes()])]
+    const interactive = await createInteractiveAuthorization({
+      options: options.interactive ?? {},
+      issuer,
+      issuerUrl,
+      host,
+      store,
+      clients,
+      clock,
+      keyring,
+      resolveResource,
+      limiter,
+      scopes: supportedScopes,
+      maxBodyBytes,
+    })
+    cleanup.unshift(() => interactive.close())
+    const {revokedGrants} = interactive
+    const verifier = createTokenVerifier({issuer, audiences: [resource], keyring, clients, revocations, clock, revokedGrants})
+
+    const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource}), ...interactive.grants]
     const buildMetadata = () =>
       authorizationServerMetadata({
-        urls,
+        urls: {...urls, ...interactive.urls},
         grantTypes: grants.map((g) => g.type),
         scopes: supportedScopes(),
-        authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...interactive.authMethods],
+        extra: interactive.metadata,
       })
     let metadata = buildMetadata()
     policy?.onChange(() => (metadata = buildMetadata()))
+    const tokenEndpoint = createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})
 
     const routes: Route[] = [
       {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=60'})},
@@ -175,10 +197,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           sendJson(res, 200, keyring.jwks(), {'Cache-Control': 'public, max-age=60'})
         },
       },
-      {method: 'POST', path: '/oauth/token', cors: 'public', handler: createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})},
+      {method: 'POST', path: '/oauth/token', cors: 'public', handler: tokenEndpoint},
+      // Clients that ignore the metadata and fall back to /token at the origin (MCP 2025-03-26 defaults).
+      {method: 'POST', path: '/token', cors: 'public', handler: tokenEndpoint},
       {method: 'POST', path: '/oauth/introspect', cors: 'public', handler: createIntrospectionEndpoint({authenticate, verifier, issuer, maxBodyBytes})},
-      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes, audit})},
+      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes, audit, extraRevokers: interactive.revokers})},
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
+      ...interactive.routes,
     ]
     const gateway = createGateway({
       verifier,
@@ -239,6 +264,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           await revocations.prune()
           await audit.prune()
           await pruneSigningKeys({store, vaults, clock})
+          await interactive.maintain()
         } catch (error) {
           logger.warn('maintenance failed', {error: (error as Error).message})
         }

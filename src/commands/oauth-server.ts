@@ -39,6 +39,11 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'mcp-rate-limit': Flags.integer({description: 'MCP requests per minute per client (a client\'s own limit wins). Off unless set.', env: 'GATEHOUSE_MCP_RATE_LIMIT', min: 1}),
     'audit-retention-days': Flags.integer({description: 'Days the audit trail is kept.', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', default: 30, min: 1}),
     'log-format': Flags.string({description: 'Log lines as text or JSON.', env: 'GATEHOUSE_LOG_FORMAT', options: ['text', 'json'], default: 'text'}),
+    registration: Flags.boolean({description: 'Dynamic client registration at /oauth/register (RFC 7591); --no-registration turns it off.', env: 'GATEHOUSE_REGISTRATION', default: true, allowNo: true}),
+    'client-metadata-documents': Flags.boolean({description: 'Accept https client_ids described by client ID metadata documents; --no-client-metadata-documents turns it off.', env: 'GATEHOUSE_CLIENT_METADATA_DOCUMENTS', default: true, allowNo: true}),
+    'allow-private-metadata-hosts': Flags.boolean({description: 'Development only: fetch client metadata documents from loopback and private addresses.', env: 'GATEHOUSE_ALLOW_PRIVATE_METADATA_HOSTS', default: false}),
+    'auto-approve': Flags.boolean({description: 'Development only: approve every valid authorization request without the owner. Loopback host and issuer only.', env: 'GATEHOUSE_AUTO_APPROVE', default: false}),
+    'refresh-grace': Flags.integer({description: 'Seconds in which a just-rotated refresh token may be retried by its client (lost response).', env: 'GATEHOUSE_REFRESH_GRACE', default: 60, min: 0, max: 600}),
     'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
   }
 
@@ -68,6 +73,13 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
         maxBodyBytes: flags['max-message-bytes'],
         maxLineBytes: Math.max(flags['max-message-bytes'], defaultGatewayLimits.maxLineBytes),
       },
+      interactive: {
+        registration: flags.registration,
+        metadataDocuments: flags['client-metadata-documents'],
+        allowPrivateMetadataHosts: flags['allow-private-metadata-hosts'],
+        autoApprove: flags['auto-approve'],
+        refreshGraceMs: flags['refresh-grace'] * 1000,
+      },
     })
     const c = this.colors
     if (server.keyStorage.notice) this.notice(server.keyStorage.notice)
@@ -75,6 +87,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`  issuer          ${server.issuer}`)
     this.log(`  token endpoint  ${server.issuer}/oauth/token`)
     this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : [command, ...args].join(' ')}; isolation ${flags.isolation})`)
+    this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)
     this.log(c.dim('  no client yet?  npx oauth-generate-client --name my-agent'))
