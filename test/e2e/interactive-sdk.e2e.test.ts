@@ -5,7 +5,11 @@ import {createRemoteJWKSet, jwtVerify} from 'jose'
 import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {runBin} from '../helpers/cli.js'
 import {startDaemon} from '../helpers/daemon.js'
-import {callbackServer, MemoryProvider, protectedResourceMetadata} from '../helpers/oauth-client.js'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import {callbackServer, MemoryProvider} from '../helpers/oauth-client.js'
+import {serveHttps, selfSignedCert} from '../helpers/tls.js'
+import {firstText} from '../helpers/mcp-client.js'
 import {tempDir} from '../helpers/tmp.js'
 
 const PASSWORD = 'correct horse battery staple'
@@ -21,7 +25,8 @@ test('the MCP SDK client registers, the owner approves in a real browser, and th
   const daemon = await startDaemon(t, {dataDir, args: ['--refresh-grace', '0']})
   const issuer = daemon.issuer
   const callback = await callbackServer(t)
-  const resourceMetadataUrl = await protectedResourceMetadata(t, issuer)
+  // What the gateway's 401 points at (RFC 9728), served by the daemon itself.
+  const resourceMetadataUrl = new URL(`${issuer}/.well-known/oauth-protected-resource/mcp`)
   const provider = new MemoryProvider(callback.redirectUri)
   const serverUrl = `${issuer}/mcp`
 
@@ -71,6 +76,12 @@ test('the MCP SDK client registers, the owner approves in a real browser, and th
   assert.equal(payload.sub, 'owner')
   assert.match(String(payload.gid), /^gtg_/)
   assert.equal((await info(issuer, first.access_token)).status, 200)
+  // ... and the MCP SDK client connects with it and calls a tool through the gateway.
+  const mcp = new Client({name: 'e2e', version: '1.0.0'})
+  await mcp.connect(new StreamableHTTPClientTransport(new URL(serverUrl), {authProvider: provider}))
+  await mcp.callTool({name: 'create_entities', arguments: {entities: [{name: 'from-the-browser-flow', entityType: 'note', observations: []}]}})
+  assert.match(firstText(await mcp.callTool({name: 'read_graph', arguments: {}})), /from-the-browser-flow/)
+  await mcp.close()
   // The code is single-use: a second exchange fails and revokes what it produced.
   const again = await fetch(`${issuer}/oauth/token`, {
     method: 'POST',
@@ -128,4 +139,41 @@ test('the MCP SDK client registers, the owner approves in a real browser, and th
   assert.equal(await auth(provider, {serverUrl, resourceMetadataUrl}), 'REDIRECT')
   await page.goto(provider.authorizationUrl!.href)
   assert.match((await page.textContent('h1'))!, /Allow E2E Client/)
+})
+
+test('a client identified by a metadata document (an https client_id) signs in, connects and calls a tool', async (t) => {
+  const dataDir = tempDir(t)
+  const tls = selfSignedCert(t)
+  const callback = await callbackServer(t)
+  let served = 0
+  const {port} = await serveHttps(t, tls, (req, res) => {
+    served++
+    // Claude Code's style: a portless loopback redirect, used with whatever port it listens on.
+    const portless = new URL(callback.redirectUri)
+    portless.port = ''
+    res.writeHead(200, {'Content-Type': 'application/json', 'Cache-Control': 'max-age=300'}).end(
+      JSON.stringify({client_id: `https://localhost:${port}/client.json`, client_name: 'Metadata Doc Client', redirect_uris: [portless.href], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none'}),
+    )
+  })
+  const clientId = `https://localhost:${port}/client.json`
+  // The daemon trusts the document server's certificate the standard Node way, and is told that
+  // loopback metadata hosts are fine here (they are refused by default: SSRF).
+  const daemon = await startDaemon(t, {dataDir, args: ['--auto-approve', '--allow-private-metadata-hosts'], env: {NODE_EXTRA_CA_CERTS: tls.certFile}})
+  const meta = (await (await fetch(`${daemon.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>
+  assert.equal(meta.client_id_metadata_document_supported, true)
+
+  const provider = new MemoryProvider(callback.redirectUri, 'Metadata Doc Client', clientId)
+  const serverUrl = `${daemon.issuer}/mcp`
+  assert.equal(await auth(provider, {serverUrl}), 'REDIRECT')
+  assert.equal(provider.authorizationUrl!.searchParams.get('client_id'), clientId, 'no registration: the URL is the client id')
+  const [query] = await Promise.all([callback.next(), fetch(provider.authorizationUrl!, {redirect: 'follow'})])
+  assert.equal(query.get('iss'), daemon.issuer)
+  assert.equal(await auth(provider, {serverUrl, authorizationCode: query.get('code')!}), 'AUTHORIZED')
+  const mcp = new Client({name: 'cimd', version: '1.0.0'})
+  await mcp.connect(new StreamableHTTPClientTransport(new URL(serverUrl), {authProvider: provider}))
+  assert.ok((await mcp.listTools()).tools.some((x) => x.name === 'read_graph'))
+  await mcp.close()
+  assert.ok(served >= 1)
+  const list = JSON.parse((await runBin('oauth-list-clients', ['--json'], {dataDir})).stdout) as Array<Record<string, unknown>>
+  assert.equal(list.find((c) => c.client_id === clientId)?.registration, 'metadata_document')
 })

@@ -29,14 +29,6 @@ export async function callbackServer(t: TestContext) {
   }
 }
 
-/** RFC 9728 protected-resource metadata for the gateway, served by the test until /mcp lands on this branch. */
-export async function protectedResourceMetadata(t: TestContext, issuer: string): Promise<URL> {
-  const {url} = await serve(t, (_req, res) => {
-    res.writeHead(200, {'Content-Type': 'application/json'}).end(JSON.stringify({resource: `${issuer}/mcp`, authorization_servers: [issuer], scopes_supported: ['mcp'], bearer_methods_supported: ['header']}))
-  })
-  return new URL(`${url}/.well-known/oauth-protected-resource`)
-}
-
 /** An in-memory OAuthClientProvider for the MCP SDK's auth(): remembers what the SDK hands it. */
 export class MemoryProvider implements OAuthClientProvider {
   info: OAuthClientInformationMixed | undefined
