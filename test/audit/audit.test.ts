@@ -52,7 +52,7 @@ test('token events and admin actions land in the audit trail, and `gatehouse aud
   assert.match(bad.stderr, /invalid --since/)
 })
 
-test('`gatehouse audit --follow --json` prints new events as JSON lines as they are written', async (t) => {
+test('`gatehouse audit --follow --json` prints new events as JSON lines as they are written', {timeout: 60_000}, async (t) => {
   const dataDir = tempDir(t)
   await generateClient(dataDir, ['--name', 'first'])
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'audit', '--follow', '--json'], {
@@ -60,23 +60,20 @@ test('`gatehouse audit --follow --json` prints new events as JSON lines as they 
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.after(() => child.kill('SIGKILL'))
+  // One listener for the child's whole life: a line printed while nobody waits is kept, not lost.
   let out = ''
-  const lines = (n: number) =>
-    new Promise<Row[]>((resolve) => {
-      const check = () => {
-        const got = out.split('\n').filter(Boolean)
-        if (got.length >= n) {
-          child.stdout.off('data', onData)
-          resolve(got.map((l) => JSON.parse(l) as Row))
-        }
-      }
-      const onData = (d: Buffer) => {
-        out += d
-        check()
-      }
-      child.stdout.on('data', onData)
-      check()
-    })
+  const waiting: Array<() => void> = []
+  child.stdout.on('data', (d: Buffer) => {
+    out += d
+    for (const wake of waiting.splice(0)) wake()
+  })
+  const lines = async (n: number): Promise<Row[]> => {
+    for (;;) {
+      const got = out.split('\n').filter(Boolean)
+      if (got.length >= n) return got.map((l) => JSON.parse(l) as Row)
+      await new Promise<void>((resolve) => waiting.push(resolve))
+    }
+  }
   assert.equal((await lines(1))[0]!.event, 'client.created')
   await generateClient(dataDir, ['--name', 'second'])
   const after = await lines(2)
