@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {SignJWT, generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader, type CryptoKey} from 'jose'
+import {SignJWT, generateKeyPair, exportJWK} from 'jose'
 import {basic, fetchToken} from '../helpers/clients.js'
 import {startInProcess} from '../helpers/server.js'
 
@@ -104,66 +104,6 @@ test('private_key_jwt: bad signatures, wrong audience, long-lived and replayed a
     const r = await send(a)
     assert.equal(r.status, 401, `${name}: ${JSON.stringify(r.body)}`)
     assert.equal(r.body.error, 'invalid_client', name)
-  }
-})
-
-async function forge(header: Record<string, unknown>, payload: Record<string, unknown>, key?: import('node:crypto').webcrypto.CryptoKey): Promise<string> {
-  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
-  if (!key) return `${enc(header)}.${enc(payload)}.`
-  return new SignJWT(payload).setProtectedHeader(header as {alg: string}).sign(key)
-}
-
-test('tokens that are not ours, not for us, or not valid any more are refused', async (t) => {
-  const s = await startInProcess(t)
-  const agent = await s.client({name: 'holder'})
-  const real = await fetchToken(s.issuer, agent)
-  const claims = decodeJwt(real)
-  const header = decodeProtectedHeader(real)
-  const foreign = await generateKeyPair('ES256')
-  const info = (token: string) => fetch(`${s.issuer}/oauth/info`, {headers: {Authorization: `Bearer ${token}`}})
-  const cases: Array<[string, string]> = [
-    ['alg none', await forge({alg: 'none', typ: 'at+jwt', kid: header.kid}, claims)],
-    ['foreign key, our kid', await forge({alg: 'ES256', typ: 'at+jwt', kid: header.kid}, claims, foreign.privateKey)],
-    ['foreign key, unknown kid', await forge({alg: 'ES256', typ: 'at+jwt', kid: 'attacker'}, claims, foreign.privateKey)],
-    ['HS256 with the public key as secret', await forge({alg: 'HS256', typ: 'at+jwt', kid: header.kid}, claims, (await crypto.subtle.generateKey({name: 'HMAC', hash: 'SHA-256'}, true, ['sign'])) as import('node:crypto').webcrypto.CryptoKey)],
-    ['tampered payload', `${real.split('.')[0]}.${Buffer.from(JSON.stringify({...claims, scope: 'admin'})).toString('base64url')}.${real.split('.')[2]}`],
-    ['garbage', 'abc.def.ghi'],
-  ]
-  for (const [name, token] of cases) {
-    const r = await info(token)
-    assert.equal(r.status, 401, name)
-    assert.match(r.headers.get('www-authenticate') ?? '', /error="invalid_token"/, name)
-  }
-  assert.equal((await info(real)).status, 200)
-  // Expiry, on the server's own clock.
-  s.clock.advance(3601 * 1000)
-  const expired = await info(real)
-  assert.equal(expired.status, 401)
-  assert.match(((await expired.json()) as {error_description: string}).error_description, /expired/)
-})
-
-test('wrong issuer, audience or typ: refused even when signed with our key', async (t) => {
-  // Tokens signed by the server's own key but with a wrong claim can only be made in-process,
-  // through the same signing code with other parameters.
-  const s = await startInProcess(t)
-  const agent = await s.client({name: 'claims'})
-  const {loadKeyring} = await import('../../src/oauth/keys/keyring.js')
-  const {createFileVault} = await import('../../src/secrets/file-vault.js')
-  const keyring = await loadKeyring({store: s.store, vaults: {file: createFileVault(s.dataDir)}, clock: s.clock})
-  const {kid, key} = keyring.signer()
-  const now = Math.floor(s.clock.now() / 1000)
-  const base = {iss: s.issuer, sub: agent.client_id, aud: `${s.issuer}/mcp`, client_id: agent.client_id, scope: 'mcp', iat: now, exp: now + 600, jti: 'j1'}
-  const sign = (payload: Record<string, unknown>, typ = 'at+jwt') => new SignJWT(payload).setProtectedHeader({alg: 'ES256', kid, typ}).sign(key)
-  const info = (token: string) => fetch(`${s.issuer}/oauth/info`, {headers: {Authorization: `Bearer ${token}`}})
-  assert.equal((await info(await sign(base))).status, 200, 'control: the right claims pass')
-  for (const [name, token] of [
-    ['wrong issuer', await sign({...base, iss: 'https://evil.example'})],
-    ['wrong audience', await sign({...base, aud: 'https://other.example/mcp'})],
-    ['wrong typ (an ID token)', await sign(base, 'JWT')],
-    ['no exp', await sign({...base, exp: undefined})],
-    ['not yet valid', await sign({...base, iat: now + 3600, nbf: now + 3600})],
-  ] as const) {
-    assert.equal((await info(token)).status, 401, name)
   }
 })
 
