@@ -5,6 +5,13 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError'
 }
 
+/** The body is not UTF-8 (RFC 8259 §8.1): refused rather than passed on with U+FFFD in it. */
+export class InvalidUtf8Error extends Error {
+  override readonly name = 'InvalidUtf8Error'
+}
+
+const strictUtf8 = new TextDecoder('utf-8', {fatal: true})
+
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -27,7 +34,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
     })
     req.on('end', () => {
       if (failed) return
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'))
+      try {
+        resolve(strictUtf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)))
+      } catch {
+        reject(new InvalidUtf8Error('Parse error: the body is not valid UTF-8'))
+      }
     })
     req.on('error', (error) => {
       if (!failed) reject(error)

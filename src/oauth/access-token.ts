@@ -51,6 +51,8 @@ export async function signAccessToken(
 }
 
 export interface VerifiedAccessToken {
+  /** The signing key's id: a cached verification holds only while that key still verifies. */
+  kid: string
   clientId: string
   subject: string
   audience: string
@@ -61,17 +63,23 @@ export interface VerifiedAccessToken {
   grantId: string | undefined
 }
 
+/** How far in the future a token's `iat` may be (clocks of processes sharing the keys). */
+export const MAX_ISSUED_AT_SKEW_MS = 60_000
+
 /**
  * Checks signature (only our ES256 keys, by kid; `alg: none` and foreign keys fail), `typ`,
- * issuer, audience and expiry. Revocation is checked by the caller (src/oauth/token-verifier.ts).
+ * issuer, audience, expiry, and that it was not issued in the future (RFC 7519 §4.1.6; jose
+ * checks `iat` only against a maximum age). Revocation is checked by the caller (src/oauth/token-verifier.ts).
  */
 export async function verifyAccessTokenJwt(
   token: string,
   {issuer, audiences, keyring, clock}: {issuer: string; audiences: readonly string[]; keyring: Keyring; clock: Clock},
 ): Promise<VerifiedAccessToken> {
   let payload: JWTPayload
+  let kid: string
   try {
-    ;({payload} = await jwtVerify(
+    let protectedHeader
+    ;({payload, protectedHeader} = await jwtVerify(
       token,
       (header) => {
         const key = header.kid === undefined ? undefined : keyring.verifier(header.kid)
@@ -87,14 +95,17 @@ export async function verifyAccessTokenJwt(
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
       },
     ))
+    kid = protectedHeader.kid!
   } catch (error) {
     if (error instanceof InvalidTokenError) throw error
     if (error instanceof joseErrors.JWTExpired) throw new InvalidTokenError('the access token expired')
     if (error instanceof joseErrors.JWTClaimValidationFailed) throw new InvalidTokenError(`the access token's ${error.claim} claim is not valid here`)
     throw new InvalidTokenError('the access token is not valid')
   }
+  if (payload.iat! * 1000 > clock.now() + MAX_ISSUED_AT_SKEW_MS) throw new InvalidTokenError('the access token was issued in the future')
   const aud = Array.isArray(payload.aud) ? payload.aud[0]! : payload.aud!
   return {
+    kid,
     clientId: String(payload.client_id),
     subject: payload.sub!,
     audience: aud,

@@ -9,7 +9,7 @@ import type {RevocationList} from './revocation-list.js'
  * The TokenVerifier the gateway uses (and /oauth/info, introspection). A token's signature and
  * claims are verified once and the result cached by the token string; expiry, revocation of the
  * token and revocation of its client are checked on every call, so a revocation is effective on
- * the very next request.
+ * the very next request, and so is the end of the signing key's verify-until.
  */
 export function createTokenVerifier({
   issuer,
@@ -44,6 +44,13 @@ export function createTokenVerifier({
     } else if (verified.expiresAt <= clock.now()) {
       cache.delete(token)
       throw new InvalidTokenError('the access token expired')
+    } else {
+      // A key past its verify-until (or pruned) stops verifying the tokens it signed, cached or not.
+      await keyring.refresh()
+      if (!keyring.verifier(verified.kid)) {
+        cache.delete(token)
+        throw new InvalidTokenError('unknown signing key')
+      }
     }
     await revocations.refresh()
     if (revocations.has(verified.jti)) throw new InvalidTokenError('the access token was revoked')

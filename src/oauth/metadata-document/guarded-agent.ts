@@ -1,5 +1,5 @@
 import {lookup as dnsLookup, type LookupAddress} from 'node:dns'
-import type {LookupFunction} from 'node:net'
+import {isIP, type LookupFunction} from 'node:net'
 import {Agent, buildConnector} from 'undici'
 import {isNonPublicAddress} from './address-policy.js'
 
@@ -14,7 +14,10 @@ export class BlockedAddressError extends Error {
  * enforced twice on the address actually used, so DNS rebinding (a name that resolves to a public
  * address when checked and to 127.0.0.1 when connecting) cannot get around it:
  * - in the resolver handed to the socket, before connecting: every resolved address must pass;
- * - after connecting, on the socket's remote address (also covers IP-literal hosts).
+ * - for an IP-literal host (no resolver runs: https://169.254.169.254/, https://2130706433/,
+ *   https://[::1]/), before connecting, so no packet goes to it and no error tells a port scan
+ *   whether something listens there;
+ * - after connecting, on the socket's remote address.
  */
 export function createGuardedAgent({
   allowNonPublic,
@@ -50,6 +53,10 @@ export function createGuardedAgent({
     connections: 4,
     pipelining: 0,
     connect(options, callback) {
+      const literal = (options.hostname ?? '').replace(/^\[|\]$/g, '')
+      if (!allowNonPublic && isIP(literal) !== 0 && isNonPublicAddress(literal)) {
+        return callback(new BlockedAddressError(literal), null)
+      }
       connector(options, (error, socket) => {
         if (error || !socket) return callback(error ?? new Error('no socket'), null)
         const remote = socket.remoteAddress ?? ''
