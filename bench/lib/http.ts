@@ -1,37 +1,22 @@
-import {Pool} from 'undici'
+import {RawPool, type RawConnection, type RawReply} from './raw-http.js'
 
-/** A keep-alive connection pool to one loopback server (undici, no pipelining). */
-export function pool(port: number, connections: number): Pool {
-  return new Pool(`http://127.0.0.1:${port}`, {
-    connections,
-    pipelining: 1,
-    headersTimeout: 15000,
-    bodyTimeout: 15000,
-    keepAliveTimeout: 60000,
-  })
+export type Reply = RawReply
+
+/** Keep-alive connections to one loopback server, one per load loop. */
+export function pool(port: number, connections: number): RawPool {
+  return new RawPool(port, connections)
 }
 
-export interface Reply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
+export function post(c: RawConnection, path: string, headers: Record<string, string>, body: string): Promise<Reply> {
+  return c.request('POST', path, headers, body)
 }
 
-export async function post(p: Pool, path: string, headers: Record<string, string>, body: string): Promise<Reply> {
-  const r = await p.request({path, method: 'POST', headers, body})
-  const text = await r.body.text()
-  return {status: r.statusCode, headers: r.headers, text}
-}
-
-export async function get(p: Pool, path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  const r = await p.request({path, method: 'GET', headers})
-  const text = await r.body.text()
-  return {status: r.statusCode, headers: r.headers, text}
+export function get(c: RawConnection, path: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return c.request('GET', path, headers)
 }
 
 export function header(r: Reply, name: string): string | undefined {
-  const v = r.headers[name]
-  return Array.isArray(v) ? v[0] : v
+  return r.headers[name]
 }
 
 /** Checks a token endpoint reply: 200, JSON with a JWT access_token and token_type Bearer. */

@@ -1,4 +1,4 @@
-import type {Pool} from 'undici'
+import type {RawPool} from './raw-http.js'
 import {post, header, type Reply} from './http.js'
 
 export const PROTOCOL_VERSION = '2025-06-18'
@@ -14,7 +14,7 @@ export class McpHttpSession {
   private baseHeaders: Record<string, string>
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: RawPool,
     private readonly path: string,
     bearer?: string,
   ) {
@@ -30,9 +30,10 @@ export class McpHttpSession {
     return {...this.baseHeaders, 'mcp-session-id': this.sessionId, 'mcp-protocol-version': PROTOCOL_VERSION}
   }
 
-  async request(method: string, params: unknown): Promise<any> {
+  /** One request on the connection of load loop `loop`. */
+  async request(method: string, params: unknown, loop = 0): Promise<any> {
     const id = this.nextId++
-    const r = await post(this.pool, this.path, this.headers(), JSON.stringify({jsonrpc: '2.0', id, method, params}))
+    const r = await post(this.pool.conn(loop), this.path, this.headers(), JSON.stringify({jsonrpc: '2.0', id, method, params}))
     if (r.status !== 200) throw new Error(`${method}: HTTP ${r.status} ${r.text.slice(0, 200)}`)
     const msg = findResponse(r, id)
     if (msg.error) throw new Error(`${method}: JSON-RPC error ${JSON.stringify(msg.error)}`)
@@ -50,7 +51,7 @@ export class McpHttpSession {
     if (!sid) throw new Error('initialize: no Mcp-Session-Id header')
     this.sessionId = sid
     const n = await post(
-      this.pool,
+      this.pool.conn(0),
       this.path,
       this.headers(),
       JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'}),
@@ -68,8 +69,8 @@ export class McpHttpSession {
   }
 
   /** Calls echo and checks the echoed text. */
-  async echo(text: string): Promise<void> {
-    const {result} = await this.request('tools/call', {name: 'echo', arguments: {text}})
+  async echo(text: string, loop = 0): Promise<void> {
+    const {result} = await this.request('tools/call', {name: 'echo', arguments: {text}}, loop)
     const got = result?.content?.[0]?.text
     if (got !== text) throw new Error(`tools/call echo: expected ${JSON.stringify(text)}, got ${JSON.stringify(result)}`)
   }
@@ -77,8 +78,7 @@ export class McpHttpSession {
   async close(): Promise<void> {
     if (!this.sessionId) return
     try {
-      const r = await this.pool.request({path: this.path, method: 'DELETE', headers: this.headers()})
-      await r.body.dump()
+      await this.pool.conn(0).request('DELETE', this.path, this.headers())
     } catch {
       /* best effort */
     }

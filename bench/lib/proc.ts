@@ -5,6 +5,7 @@ import {basename, join} from 'node:path'
 import {createServer, connect} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {serverPrefix} from './taskset.js'
+import {treePids} from './proctree.js'
 
 /**
  * Every process the benchmark starts goes through `start`, which puts it in a process group of
@@ -75,6 +76,8 @@ export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<vo
     return
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  // Descendants that moved to process groups of their own are ended by pid afterwards.
+  const tree = treePids(child.pid!).slice(1)
   killGroup(child.pid!, 'SIGTERM')
   const timer = sleep(graceMs).then(() => 'timeout' as const)
   if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
@@ -83,6 +86,13 @@ export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<vo
   }
   // The group may still hold grandchildren after the leader exits.
   killGroup(child.pid!, 'SIGKILL')
+  for (const pid of tree) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* already gone */
+    }
+  }
   running.delete(child)
 }
 

@@ -14,18 +14,18 @@ export interface TokenRun extends LoadResult {
 export async function probeToken(s: TokenServer): Promise<{alg: unknown; typ: unknown}> {
   const p = pool(s.port, 1)
   try {
-    const h = jwtHeader(checkTokenReply(await post(p, s.path, s.headers, s.body)))
+    const h = jwtHeader(checkTokenReply(await post(p.conn(0), s.path, s.headers, s.body)))
     return {alg: h.alg, typ: h.typ}
   } finally {
-    await p.close()
+    p.close()
   }
 }
 
 /** client_credentials at `concurrency` connections for `durationMs` after a discarded warm-up. */
 export async function tokenLoad(s: TokenServer, o: {concurrency: number; durationMs: number; warmupMs: number}): Promise<TokenRun> {
   const p = pool(s.port, o.concurrency)
-  const op = async () => {
-    checkTokenReply(await post(p, s.path, s.headers, s.body))
+  const op = async (loop: number) => {
+    checkTokenReply(await post(p.conn(loop), s.path, s.headers, s.body))
   }
   try {
     if (o.warmupMs > 0) await runLoad({concurrency: o.concurrency, durationMs: o.warmupMs, maxRequests: 1e6, op})
@@ -35,6 +35,6 @@ export async function tokenLoad(s: TokenServer, o: {concurrency: number; duratio
     const cpu = cpuSeconds(pids) - c0
     return {...r, serverCpu: cpu / r.seconds, cpuPerToken: r.ok ? (cpu / r.ok) * 1e6 : Number.NaN}
   } finally {
-    await p.close()
+    p.close()
   }
 }

@@ -97,9 +97,9 @@ export function tokenHeaders(c: Credentials): Record<string, string> {
 export async function fetchToken(port: number, c: Credentials): Promise<string> {
   const p = pool(port, 1)
   try {
-    return checkTokenReply(await post(p, TOKEN_PATH, tokenHeaders(c), TOKEN_BODY))
+    return checkTokenReply(await post(p.conn(0), TOKEN_PATH, tokenHeaders(c), TOKEN_BODY))
   } finally {
-    await p.close()
+    p.close()
   }
 }
 
