@@ -10,6 +10,8 @@ import {installCleanup, removeLogs, runSync, stopAll} from './lib/proc.js'
 import {hasTaskset, pinSelfToLoadgenCore, cpuCount} from './lib/taskset.js'
 import {renderScenario, renderTargets, type Context, type ScenarioResult} from './lib/report.js'
 import {removeDataDirs} from './systems/gatehouse.js'
+import {machineBusySeconds} from './lib/proctree.js'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 const argv = process.argv.slice(2)
 const flag = (name: string) => argv.includes(name)
@@ -22,11 +24,13 @@ if (flag('--help') || flag('-h')) {
   console.log(`usage: npm run bench -- [--quick] [--json] [--only 1,2,...]
   --quick   shorter runs (under two minutes in all)
   --json    one JSON document on stdout; progress goes to stderr
-  --only    scenarios to run: 1 tokens, 2 tool call, 3 session open, 4 memory, 5 scale, 6 cli`)
+  --only    scenarios to run: 1 tokens, 2 tool call, 3 session open, 4 memory, 5 scale, 6 cli
+  --wait-quiet  before each scenario, wait (up to 120 s) for other processes to leave the CPU idle`)
   process.exit(0)
 }
 const quick = flag('--quick')
 const json = flag('--json')
+const waitQuiet = flag('--wait-quiet')
 const only = valueOf('--only')
   ?.split(',')
   .map((s) => s.trim())
@@ -63,6 +67,14 @@ const SCENARIOS: {id: string; name: string; load: () => Promise<(ctx: Context) =
   {id: '6', name: 'cli', load: async () => (await import('./scenarios/6-cli.js')).cli},
 ]
 
+/** Busy cores on the machine over `ms` while the benchmark itself is idle. */
+async function background(ms = 1000): Promise<number> {
+  const b0 = machineBusySeconds()
+  const t0 = Date.now()
+  await sleep(ms)
+  return (machineBusySeconds() - b0) / ((Date.now() - t0) / 1000)
+}
+
 async function main() {
   installCleanup()
   ensureBenchDeps()
@@ -72,10 +84,18 @@ async function main() {
   log(`${m.mode} run on ${m.nproc} cores (${m.cpu}), Node ${m.node}, ${pinned ? 'servers on core 0, load generator on core 1' : 'no CPU pinning (taskset missing or one core)'}`)
   const started = Date.now()
   const results: ScenarioResult[] = []
+  const backgroundLoad: Record<string, number> = {}
   for (const s of SCENARIOS) {
     if (only && !only.includes(s.id) && !only.includes(s.name)) continue
     const t0 = Date.now()
-    log(`scenario ${s.id} (${s.name})`)
+    let idle = await background()
+    if (idle > 0.15 && waitQuiet) {
+      const deadline = Date.now() + 120000
+      log(`machine busy (${idle.toFixed(2)} cores used by other processes); waiting up to 120 s for it to quieten`)
+      while (idle > 0.15 && Date.now() < deadline) idle = await background(2000)
+    }
+    backgroundLoad[s.id] = Number(idle.toFixed(2))
+    log(`scenario ${s.id} (${s.name}); background load ${idle.toFixed(2)} cores${idle > 0.15 ? ' -- NOISY: other processes are using the CPU' : ''}`)
     const ctx: Context = {quick, log: (msg) => log(`  [${s.id}] ${msg}`)}
     try {
       results.push(await (await s.load())(ctx))
@@ -90,7 +110,7 @@ async function main() {
   }
   const seconds = (Date.now() - started) / 1000
   const targets = results.flatMap((r) => r.targets)
-  const doc = {machine: {...m, pinned}, seconds, scenarios: results, targets}
+  const doc = {machine: {...m, pinned}, seconds, backgroundLoad, scenarios: results, targets}
   mkdirSync(join(BENCH_DIR, 'results'), {recursive: true})
   writeFileSync(join(BENCH_DIR, 'results', `last-${m.mode}.tmp.json`), JSON.stringify(doc, null, 2))
   if (json) {
@@ -100,6 +120,7 @@ async function main() {
       `## Gatehouse benchmark (${m.mode}, ${m.date})`,
       '',
       `Machine: ${m.nproc} cores, ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}; ${pinned ? 'server tree pinned to core 0, load generator to core 1' : 'not pinned'}. Took ${seconds.toFixed(0)} s.`,
+      `Background load before each scenario (cores busy with other processes): ${Object.entries(backgroundLoad).map(([k, v]) => `${k}: ${v}`).join(', ')}${Object.values(backgroundLoad).some((v) => v > 0.15) ? ' -- the machine was not quiet; figures are depressed' : ''}.`,
       '',
       ...results.map(renderScenario),
       renderTargets(targets),

@@ -1,5 +1,6 @@
 import {performance} from 'node:perf_hooks'
 import {summarize} from './stats.js'
+import {machineBusySeconds} from './proctree.js'
 
 /**
  * A lean closed-loop load generator: `concurrency` loops, each awaiting one operation at a time,
@@ -31,6 +32,8 @@ export interface LoadResult {
   mean: number
   /** CPU the load generator itself used, as a fraction of one core (shows when it is the limit). */
   loadgenCpu: number
+  /** Busy cores of the whole machine during the run (server, load generator and anything else). */
+  machineCpu: number
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -42,6 +45,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let stop = false
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const busy0 = machineBusySeconds()
   const timer = setTimeout(() => {
     stop = true
   }, o.durationMs)
@@ -79,6 +83,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
+  const machineCpu = (machineBusySeconds() - busy0) / seconds
   const s = summarize(lat.subarray(0, ok))
   return {
     ok,
@@ -92,5 +97,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     max: s.max,
     mean: s.mean,
     loadgenCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+    machineCpu,
   }
 }

@@ -82,3 +82,14 @@ export function treeRss(root: number): {bytes: number; processes: number} {
   const pids = treePids(root)
   return {bytes: rssBytes(pids), processes: pids.length}
 }
+
+/** CPU seconds the whole machine has spent busy (all cores; user, nice, system, irq, softirq, steal). */
+export function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number)
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+  } catch {
+    return Number.NaN
+  }
+}

@@ -31,6 +31,18 @@ export interface Context {
   log(message: string): void
 }
 
+/** Cores busy with something other than the server and the load generator during a run. */
+export function otherLoad(r: {machineCpu: number; serverCpu: number; loadgenCpu: number}): number {
+  return Math.max(0, r.machineCpu - r.serverCpu - r.loadgenCpu)
+}
+
+/** A note when other processes on the machine took a noticeable share of CPU during runs. */
+export function noiseNote(runs: {name: string; other: number}[]): string | undefined {
+  const noisy = runs.filter((r) => r.other > 0.1)
+  if (!noisy.length) return undefined
+  return `WARNING: other processes used CPU during the runs (${noisy.map((r) => `${r.name} ${r.other.toFixed(2)} cores`).join(', ')}); figures are depressed, run again on a quiet machine`
+}
+
 export const fmt = {
   int: (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'),
   ms: (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '-'),

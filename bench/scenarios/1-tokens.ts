@@ -3,7 +3,7 @@ import {oidcProvider} from '../systems/oidc-provider.js'
 import type {TokenServer, System} from '../systems/types.js'
 import {probeToken, tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, target, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 50
 
@@ -50,11 +50,14 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
     fmt.us(x.cpuPerToken),
     fmt.pct(x.serverCpu),
     fmt.pct(x.loadgenCpu),
+    otherLoad(x).toFixed(2),
     `${String(probes.get(name)?.alg)}/${String(probes.get(name)?.typ)}`,
     fmt.ratio(x.rps, oidc),
   ])
   if (rounds > 1) notes.push(`each figure is the median of ${rounds} alternating rounds of ${durationMs / 1000} s (after ${warmupMs / 1000} s warm-up)`)
   else notes.push(`one round of ${durationMs / 1000} s per system after ${warmupMs / 1000} s warm-up`)
+  const noise = noiseNote([...runs].flatMap(([name, rs]) => rs.map((x) => ({name, other: otherLoad(x)}))))
+  if (noise) notes.unshift(noise)
   for (const [name, x] of best) if (x.firstError) notes.push(`${name} first error: ${x.firstError}`)
   return {
     id: '1',
@@ -62,7 +65,7 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
     tables: [
       {
         title: 'tokens',
-        columns: ['system', 'tokens/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/token', 'server core', 'loadgen core', 'alg/typ', 'vs oidc-provider'],
+        columns: ['system', 'tokens/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/token', 'server core', 'loadgen core', 'other load', 'alg/typ', 'vs oidc-provider'],
         rows,
       },
     ],

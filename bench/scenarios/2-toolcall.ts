@@ -7,7 +7,7 @@ import {ECHO_ARGV} from '../lib/paths.js'
 import {runLoad, type LoadResult} from '../lib/loadgen.js'
 import {cpuSeconds, treePids} from '../lib/proctree.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, target, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 32
 
@@ -108,6 +108,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
     fmt.us(x.cpuPerCall),
     fmt.pct(x.serverCpu),
     fmt.pct(x.loadgenCpu),
+    otherLoad(x).toFixed(2),
     String(x.processes),
     name.startsWith('direct') ? '-' : fmt.ratio(x.rps, bridgeBest),
   ])
@@ -119,6 +120,8 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
     'server CPU counts the whole process tree (gateway plus child) from /proc/<pid>/stat utime+stime; every echoed text is checked',
     'the best bridge is the faster of supergateway and mcp-proxy',
   )
+  const noise = noiseNote([...tput].flatMap(([name, rs]) => rs.map((x) => ({name, other: otherLoad(x)}))))
+  if (noise) notes.unshift(noise)
   for (const [name, x] of best) if (x.firstError) notes.push(`${name} first error: ${x.firstError}`)
   for (const [name, x] of lat) if (x.firstError) notes.push(`${name} (latency) first error: ${x.firstError}`)
   return {
@@ -127,7 +130,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
     tables: [
       {
         title: `throughput, ${CONCURRENCY} concurrent calls in one session`,
-        columns: ['system', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/call', 'server core', 'loadgen core', 'processes', 'vs best bridge'],
+        columns: ['system', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/call', 'server core', 'loadgen core', 'other load', 'processes', 'vs best bridge'],
         rows,
       },
       {title: 'latency, one call at a time', columns: ['system', 'p50 µs', 'p90 µs', 'p99 µs', 'errors', 'server CPU µs/call'], rows: latRows},

@@ -2,7 +2,7 @@ import {gatehouseTokens, gatehouseUnavailable} from '../systems/gatehouse.js'
 import {populate, type PopulateCounts} from '../lib/populate.js'
 import {tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, target, type Context, type ScenarioResult} from '../lib/report.js'
 import type {TokenServer} from '../systems/types.js'
 
 const CONCURRENCY = 50
@@ -54,6 +54,8 @@ export async function scale(ctx: Context): Promise<ScenarioResult> {
     `${rounds > 1 ? `median of ${rounds} alternating rounds` : 'one round'} of ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up, ${CONCURRENCY} connections`,
   )
   if (ctx.quick) notes.push('quick run: 100,000 revocation and audit rows instead of a million')
+  const noise = noiseNote([...runs].flatMap(([name, rs]) => rs.map((x) => ({name, other: otherLoad(x)}))))
+  if (noise) notes.unshift(noise)
   for (const [k, x] of best) if (x.firstError) notes.push(`${k} first error: ${x.firstError}`)
   return {
     id: '5',
@@ -61,8 +63,8 @@ export async function scale(ctx: Context): Promise<ScenarioResult> {
     tables: [
       {
         title: 'gatehouse tokens',
-        columns: ['store', 'tokens/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/token', 'vs empty'],
-        rows: [...best].map(([k, x]) => [k, fmt.int(x.rps), fmt.ms(x.p50), fmt.ms(x.p99), fmt.int(x.errors), fmt.us(x.cpuPerToken), fmt.ratio(x.rps, empty?.rps ?? Number.NaN)]),
+        columns: ['store', 'tokens/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/token', 'other load', 'vs empty'],
+        rows: [...best].map(([k, x]) => [k, fmt.int(x.rps), fmt.ms(x.p50), fmt.ms(x.p99), fmt.int(x.errors), fmt.us(x.cpuPerToken), otherLoad(x).toFixed(2), fmt.ratio(x.rps, empty?.rps ?? Number.NaN)]),
       },
     ],
     notes,
