@@ -79,6 +79,34 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_client_time ON audit(client_id, time);
     `,
   },
+  {
+    version: 2,
+    name: 'signing keys, used client assertions',
+    sql: `
+      -- Token signing keys. The private key lives in the OS keychain or the 0600 secrets file
+      -- (private_key_store says which); only the public JWK is here. The newest key without
+      -- retired_at signs; a retired key is still published and verifies until verify_until.
+      CREATE TABLE signing_keys (
+        kid                TEXT PRIMARY KEY,
+        alg                TEXT NOT NULL,
+        public_jwk         TEXT NOT NULL,
+        private_key_store  TEXT NOT NULL CHECK (private_key_store IN ('keychain','file')),
+        created_at         INTEGER NOT NULL,
+        retired_at         INTEGER,
+        verify_until       INTEGER
+      ) STRICT;
+
+      -- RFC 7523 §3: the jti of every accepted client assertion, until it expires, so that an
+      -- assertion is accepted once.
+      CREATE TABLE used_assertions (
+        client_id   TEXT NOT NULL,
+        jti         TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        PRIMARY KEY (client_id, jti)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX used_assertions_expiry ON used_assertions(expires_at);
+    `,
+  },
 ]
 
 export const latestVersion = migrations.at(-1)!.version

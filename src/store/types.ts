@@ -48,8 +48,42 @@ export interface ClientRepository {
   touch(lastUsed: ReadonlyMap<string, number>): Promise<void>
 }
 
+export interface SigningKeyRecord {
+  kid: string
+  alg: string
+  publicJwk: Record<string, unknown>
+  privateKeyStore: 'keychain' | 'file'
+  createdAt: number
+  retiredAt: number | null
+  verifyUntil: number | null
+}
+
+export interface SigningKeyRepository {
+  /** Every key, newest first. */
+  list(): Promise<SigningKeyRecord[]>
+  /** Adds a key and retires every active one, in one transaction: the new key signs at once. */
+  rotate(key: SigningKeyRecord, retire: {at: number; verifyUntil: number}): Promise<void>
+  /** Deletes keys that no longer verify anything; returns them, so their private parts can go too. */
+  prune(now: number): Promise<SigningKeyRecord[]>
+}
+
+export interface TokenRepository {
+  /** Records a revoked access token (by jti) until it expires. */
+  revokeAccessToken(entry: {jti: string; clientId: string; expiresAt: number; at: number}): Promise<void>
+  /** The jtis of revoked access tokens that have not expired yet. */
+  revokedAccessTokens(now: number): Promise<string[]>
+  /**
+   * Records a client assertion's jti; false when it was already used (RFC 7523 §3 replay).
+   */
+  useAssertion(entry: {clientId: string; jti: string; expiresAt: number}): Promise<boolean>
+  /** Deletes what has expired (revocation records, used assertions); returns how many rows went. */
+  pruneExpired(now: number): Promise<number>
+}
+
 export interface Store {
   readonly clients: ClientRepository
+  readonly signingKeys: SigningKeyRepository
+  readonly tokens: TokenRepository
   /**
    * A number that changes whenever another connection (the CLI, another daemon) has committed a
    * change. Cheap enough to ask on every request; caches compare it to know when to drop.

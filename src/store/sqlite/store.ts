@@ -5,6 +5,8 @@ import {migrate} from '../migrations.js'
 import type {Store} from '../types.js'
 import {createSqliteClients} from './clients.js'
 import {openDatabase, storageError} from './open.js'
+import {createSqliteSigningKeys} from './signing-keys.js'
+import {createSqliteTokens} from './tokens.js'
 
 export interface SqliteStore extends Store {
   readonly file: string
@@ -25,6 +27,8 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
   return {
     file,
     clients: createSqliteClients(db),
+    signingKeys: createSqliteSigningKeys(db),
+    tokens: createSqliteTokens(db),
     changeCounter: () => dataVersion.get() as number,
     async close() {
       if (db.open) db.close()

@@ -1,0 +1,61 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {resolveDataDir} from '../config/paths.js'
+import {createLogger, type LogLevel} from '../log.js'
+import {createServer, defaults} from '../server.js'
+
+export default class OAuthServer extends BaseCommand {
+  static override summary = 'Run the daemon: the OAuth authorization server and the MCP gateway on one port.'
+  static override description = `Every flag also reads GATEHOUSE_<FLAG> (GATEHOUSE_PORT, GATEHOUSE_ISSUER, ...); flags win.
+Everything after -- is the local stdio MCP server to gate; without it, the bundled memory server.`
+  static override examples = [
+    '<%= config.bin %> oauth-server --port 8080',
+    '<%= config.bin %> oauth-server --port 8080 -- npx -y @modelcontextprotocol/server-filesystem ~/notes',
+    '<%= config.bin %> oauth-server --issuer https://mcp.example.com --port 8080',
+  ]
+  static override strict = false
+  static override flags = {
+    port: Flags.integer({description: 'TCP port (0 picks a free one).', env: 'GATEHOUSE_PORT', default: defaults.port, min: 0, max: 65535}),
+    host: Flags.string({description: 'Address to bind. Loopback unless you mean otherwise.', env: 'GATEHOUSE_HOST', default: defaults.host}),
+    issuer: Flags.string({description: 'Public base URL (behind a tunnel or reverse proxy); default http(s)://HOST:PORT.', env: 'GATEHOUSE_ISSUER'}),
+    'tls-cert': Flags.string({description: 'PEM certificate file: serve HTTPS.', env: 'GATEHOUSE_TLS_CERT', dependsOn: ['tls-key']}),
+    'tls-key': Flags.string({description: 'PEM private key file for --tls-cert.', env: 'GATEHOUSE_TLS_KEY', dependsOn: ['tls-cert']}),
+    'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
+    'log-format': Flags.string({description: 'Log lines as text or JSON.', env: 'GATEHOUSE_LOG_FORMAT', options: ['text', 'json'], default: 'text'}),
+    'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(OAuthServer)
+    const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel})
+    const server = await createServer({
+      dataDir: resolveDataDir(flags['data-dir']),
+      host: flags.host,
+      port: flags.port,
+      issuer: flags.issuer,
+      tls: flags['tls-cert'] && flags['tls-key'] ? {certFile: flags['tls-cert'], keyFile: flags['tls-key']} : undefined,
+      allowedOrigins: flags['allowed-origin'] ?? [],
+      logger,
+      clock: this.clock,
+    })
+    const c = this.colors
+    if (server.keyStorage.notice) this.notice(server.keyStorage.notice)
+    this.log(`${c.green('●')} gatehouse listening on ${c.bold(server.url)}`)
+    this.log(`  issuer          ${server.issuer}`)
+    this.log(`  token endpoint  ${server.issuer}/oauth/token`)
+    this.log(`  MCP endpoint    ${server.issuer}/mcp`)
+    this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
+    this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)
+    this.log(c.dim('  no client yet?  npx oauth-generate-client --name my-agent'))
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info('stopping', {signal})
+        void server.close().then(resolve)
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
+    })
+    logger.info('stopped')
+  }
+}

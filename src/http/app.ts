@@ -1,0 +1,91 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Logger} from '../log.js'
+import {HttpError, badRequest} from './errors.js'
+import type {createHostGuard, OriginPolicy} from './guards.js'
+import {corsHeaders, securityHeaders, sendPreflight} from './headers.js'
+import {sendError, sendJson} from './respond.js'
+import type {RequestContext, Router} from './router.js'
+
+export interface AppOptions {
+  router: Router
+  logger: Logger
+  hostGuard: ReturnType<typeof createHostGuard>
+  origins: OriginPolicy
+  tls: boolean
+  /** The issuer's path ("" for a bare origin); stripped from request paths (reverse proxies). */
+  issuerPath: string
+}
+
+/**
+ * The request pipeline shared by every endpoint: Host guard, routing (404/405/preflight),
+ * Origin check, security and CORS headers, the handler, one error mapping, one log line.
+ */
+export function createApp({router, logger, hostGuard, origins, tls, issuerPath}: AppOptions) {
+  const baseHeaders = securityHeaders(tls)
+  const baseEntries = Object.entries(baseHeaders)
+
+  return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now()
+    const ctx: RequestContext & {path: string} = {
+      url: undefined as unknown as URL,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      path: '',
+    }
+    res.once('finish', () => {
+      logger.info('request', {
+        method: req.method,
+        path: ctx.path || '-',
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        client_id: ctx.clientId,
+        remote: ctx.remoteAddress,
+      })
+    })
+    try {
+      for (const [k, v] of baseEntries) res.setHeader(k, v)
+      hostGuard(req)
+      let url: URL
+      try {
+        url = new URL(req.url ?? '/', 'http://gatehouse.invalid')
+      } catch {
+        throw badRequest('malformed request target')
+      }
+      ;(ctx as {url: URL}).url = url
+      const path = normalizePath(url.pathname, issuerPath)
+      ctx.path = path
+      const routes = router.match(path)
+      if (!routes) throw new HttpError(404, {error: 'not_found', error_description: `nothing at ${path}`})
+      if (req.method === 'OPTIONS') return sendPreflight(req, res, routes, origins, baseHeaders)
+      const route = routes.get(req.method === 'HEAD' ? 'GET' : (req.method ?? ''))
+      if (!route) {
+        throw new HttpError(405, {error: 'method_not_allowed', error_description: `${req.method} is not allowed here`}, {
+          Allow: [...routes.keys(), 'OPTIONS'].join(', '),
+        })
+      }
+      if (route.cors !== 'public') origins.check(req)
+      for (const [k, v] of Object.entries(corsHeaders(route.cors, req.headers.origin, origins))) res.setHeader(k, v)
+      await route.handler(req, res, ctx)
+    } catch (error) {
+      sendError(res, error, logger)
+    }
+  }
+}
+
+/**
+ * Strips the issuer's path, so that behind a proxy that keeps the prefix the same routes apply;
+ * also undoes RFC 8414 §3.1 / RFC 9728 §3.1 path insertion in well-known URIs
+ * (/.well-known/oauth-authorization-server/<issuer path>).
+ */
+export function normalizePath(pathname: string, issuerPath: string): string {
+  if (!issuerPath) return pathname
+  if (pathname.startsWith(issuerPath + '/')) return pathname.slice(issuerPath.length)
+  if (pathname.startsWith('/.well-known/')) {
+    const i = pathname.indexOf('/', '/.well-known/'.length)
+    if (i > 0 && pathname.startsWith(issuerPath, i) && (pathname.length === i + issuerPath.length || pathname[i + issuerPath.length] === '/')) {
+      return pathname.slice(0, i) + pathname.slice(i + issuerPath.length)
+    }
+  }
+  return pathname
+}
+
+export {sendJson}

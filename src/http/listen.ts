@@ -1,0 +1,49 @@
+import {createServer as createHttp, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttps} from 'node:https'
+import type {AddressInfo} from 'node:net'
+
+export interface HttpLimits {
+  /** Largest request head (request line + headers), bytes; beyond it Node answers 431. */
+  maxHeaderBytes: number
+  /** Time to receive the request head, ms (slowloris). */
+  headersTimeoutMs: number
+  /** Time to receive the whole request, ms. Streams of responses (SSE) are not cut by it. */
+  requestTimeoutMs: number
+  keepAliveTimeoutMs: number
+  maxConnections: number
+}
+
+export const defaultHttpLimits: HttpLimits = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+}
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
+
+/** Starts node:http (or https with a certificate) and resolves once listening. */
+export async function listen(
+  listener: RequestListener,
+  {host, port, tls, limits}: {host: string; port: number; tls?: {cert: Buffer; key: Buffer} | undefined; limits: HttpLimits},
+): Promise<{server: Server; port: number}> {
+  const options = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Reject requests with both Content-Length and Transfer-Encoding and other ambiguous framing.
+    insecureHTTPParser: false,
+  }
+  const server = tls ? createHttps({...options, cert: tls.cert, key: tls.key}, listener) : createHttp(options, listener)
+  server.maxConnections = limits.maxConnections
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  return {server, port: (server.address() as AddressInfo).port}
+}

@@ -1,0 +1,30 @@
+import type {ServerResponse} from 'node:http'
+import type {Logger} from '../log.js'
+import {HttpError} from './errors.js'
+
+/** Responses that carry tokens or credentials must never be cached (RFC 6749 §5.1). */
+export const NO_STORE = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  })
+  res.end(text)
+}
+
+/** The one mapping from a thrown value to a response. Unknown errors are 500s without detail. */
+export function sendError(res: ServerResponse, error: unknown, logger: Logger): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  if (error instanceof HttpError) {
+    sendJson(res, error.status, error.body, {...NO_STORE, ...error.headers})
+    return
+  }
+  logger.error('internal error', {error: String((error as Error)?.stack ?? error).split('\n').slice(0, 3).join(' | ')})
+  sendJson(res, 500, {error: 'server_error', error_description: 'internal error'}, NO_STORE)
+}

@@ -1,0 +1,81 @@
+import type {Clock} from '../clock.js'
+
+export interface BucketLimit {
+  /** Attempts allowed at once. */
+  burst: number
+  /** Attempts regained per minute. */
+  perMinute: number
+}
+
+/**
+ * Token buckets keyed by string: `take` spends one and says how long to wait when none is left.
+ * Buckets refill continuously; full buckets are forgotten, so memory follows live offenders only.
+ */
+export function createBuckets({burst, perMinute}: BucketLimit, clock: Clock, {maxKeys = 100_000}: {maxKeys?: number} = {}) {
+  const buckets = new Map<string, {tokens: number; at: number}>()
+  const ratePerMs = perMinute / 60_000
+
+  const level = (key: string) => {
+    const b = buckets.get(key)
+    if (!b) return burst
+    const tokens = Math.min(burst, b.tokens + (clock.now() - b.at) * ratePerMs)
+    if (tokens >= burst) buckets.delete(key)
+    return tokens
+  }
+
+  return {
+    /** Seconds until one attempt is available again; 0 when one is available now. */
+    waitSeconds(key: string): number {
+      const tokens = level(key)
+      return tokens >= 1 ? 0 : (1 - tokens) / ratePerMs / 1000
+    },
+    take(key: string): void {
+      const tokens = level(key)
+      if (buckets.size >= maxKeys && !buckets.has(key)) buckets.delete(buckets.keys().next().value!)
+      buckets.set(key, {tokens: Math.max(0, tokens - 1), at: clock.now()})
+    },
+  }
+}
+
+/**
+ * Failed client authentication is limited per client and per remote address (RFC 9700 §4.10,
+ * brute force), without locking out other clients that authenticate correctly from the same
+ * address: a client that has authenticated successfully from an address is not held back by
+ * that address's budget (every local agent shares 127.0.0.1), only by its own.
+ */
+export function createAuthFailureLimiter({
+  perClient,
+  perAddress,
+  clock,
+}: {
+  perClient: BucketLimit
+  perAddress: BucketLimit
+  clock: Clock
+}) {
+  const clients = createBuckets(perClient, clock)
+  const addresses = createBuckets(perAddress, clock)
+  const trusted = new Map<string, number>()
+  const pair = (clientId: string, address: string) => `${address}\u0000${clientId}`
+
+  return {
+    /** Seconds to wait before this attempt may be checked; 0 when it may go ahead. */
+    retryAfter(clientId: string, address: string): number {
+      const perClientWait = clients.waitSeconds(clientId)
+      if (perClientWait > 0) return perClientWait
+      if (trusted.has(pair(clientId, address))) return 0
+      return addresses.waitSeconds(address)
+    },
+    failed(clientId: string, address: string): void {
+      clients.take(clientId)
+      addresses.take(address)
+    },
+    succeeded(clientId: string, address: string): void {
+      const key = pair(clientId, address)
+      if (trusted.has(key)) return
+      if (trusted.size >= 10_000) trusted.delete(trusted.keys().next().value!)
+      trusted.set(key, clock.now())
+    },
+  }
+}
+
+export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>

@@ -1,0 +1,69 @@
+import type {Clock} from '../clock.js'
+import {InvalidTokenError, type Principal, type TokenVerifier} from '../gateway/principal.js'
+import {verifyAccessTokenJwt, type VerifiedAccessToken} from './access-token.js'
+import type {ClientDirectory} from './client-directory.js'
+import type {Keyring} from './keys/keyring.js'
+import type {RevocationList} from './revocation-list.js'
+
+/**
+ * The TokenVerifier the gateway uses (and /oauth/info, introspection). A token's signature and
+ * claims are verified once and the result cached by the token string; expiry, revocation of the
+ * token and revocation of its client are checked on every call, so a revocation is effective on
+ * the very next request.
+ */
+export function createTokenVerifier({
+  issuer,
+  audiences,
+  keyring,
+  clients,
+  revocations,
+  clock,
+  maxCached = 10_000,
+}: {
+  issuer: string
+  audiences: readonly string[]
+  keyring: Keyring
+  clients: ClientDirectory
+  revocations: RevocationList
+  clock: Clock
+  maxCached?: number
+}): TokenVerifier & {inspect(token: string): Promise<VerifiedAccessToken & {clientName: string}>} {
+  const cache = new Map<string, VerifiedAccessToken>()
+
+  async function inspect(token: string) {
+    if (token.length > 8192) throw new InvalidTokenError('the access token is too long')
+    let verified = cache.get(token)
+    if (!verified) {
+      await keyring.refresh()
+      verified = await verifyAccessTokenJwt(token, {issuer, audiences, keyring, clock})
+      if (cache.size >= maxCached) cache.clear()
+      cache.set(token, verified)
+    } else if (verified.expiresAt <= clock.now()) {
+      cache.delete(token)
+      throw new InvalidTokenError('the access token expired')
+    }
+    await revocations.refresh()
+    if (revocations.has(verified.jti)) throw new InvalidTokenError('the access token was revoked')
+    const client = await clients.get(verified.clientId)
+    if (!client || client.revokedAt !== null) throw new InvalidTokenError('the client was revoked')
+    return {...verified, clientName: client.name}
+  }
+
+  return {
+    inspect,
+    async verify(token: string): Promise<Principal> {
+      const t = await inspect(token)
+      return {
+        clientId: t.clientId,
+        clientName: t.clientName,
+        subject: t.subject,
+        scopes: t.scopes,
+        audience: t.audience,
+        tokenId: t.jti,
+        expiresAt: t.expiresAt,
+      }
+    },
+  }
+}
+
+export type AccessTokenVerifier = ReturnType<typeof createTokenVerifier>

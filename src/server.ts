@@ -1,0 +1,207 @@
+import {readFileSync} from 'node:fs'
+import type {Server} from 'node:http'
+import {systemClock, type Clock} from './clock.js'
+import {issuerString, resolveIssuer} from './config/issuer.js'
+import {GatehouseError} from './errors.js'
+import {createApp} from './http/app.js'
+import {createHostGuard, createOriginPolicy, isLoopbackAddress} from './http/guards.js'
+import {defaultHttpLimits, listen, type HttpLimits, type RequestListener} from './http/listen.js'
+import {NO_STORE, sendJson} from './http/respond.js'
+import {createRouter, type Route} from './http/router.js'
+import {createLogger, type Logger} from './log.js'
+import {createClientAuthenticator} from './oauth/client-auth.js'
+import {createClientDirectory} from './oauth/client-directory.js'
+import {clientCredentialsGrant} from './oauth/grants/client-credentials.js'
+import {createInfoEndpoint} from './oauth/info-endpoint.js'
+import {createIntrospectionEndpoint} from './oauth/introspection-endpoint.js'
+import {pruneSigningKeys, rotateSigningKey} from './oauth/keys/generate.js'
+import {loadKeyring} from './oauth/keys/keyring.js'
+import {authorizationServerMetadata, endpointUrls} from './oauth/metadata.js'
+import {createAuthFailureLimiter, type BucketLimit} from './oauth/rate-limit.js'
+import {createResourceResolver} from './oauth/resource.js'
+import {createRevocationEndpoint} from './oauth/revocation-endpoint.js'
+import {loadRevocationList} from './oauth/revocation-list.js'
+import {createTokenEndpoint} from './oauth/token-endpoint.js'
+import {createTokenVerifier} from './oauth/token-verifier.js'
+import {createUsageRecorder} from './oauth/usage-recorder.js'
+import {DEFAULT_SCOPES} from './clients/admin.js'
+import {createFileVault} from './secrets/file-vault.js'
+import {probeKeychain} from './secrets/keychain.js'
+import type {SecretVault} from './secrets/vault.js'
+import {openSqliteStore} from './store/sqlite/store.js'
+
+export interface ServerOptions {
+  dataDir: string
+  host?: string
+  port?: number
+  issuer?: string
+  tls?: {certFile: string; keyFile: string}
+  allowedOrigins?: string[]
+  logger?: Logger
+  clock?: Clock
+  http?: Partial<HttpLimits>
+  /** Largest body of an OAuth request, bytes. */
+  maxOAuthBodyBytes?: number
+  /** Failed client authentication budgets. */
+  authFailures?: {perClient: BucketLimit; perAddress: BucketLimit}
+  /** How often expired revocations, assertions and keys are cleaned up, ms. */
+  maintenanceIntervalMs?: number
+  /** Whether to try the OS keychain for signing keys (default: yes). */
+  useKeychain?: boolean
+}
+
+export interface RunningServer {
+  /** Where it listens, e.g. http://127.0.0.1:8080 */
+  url: string
+  issuer: string
+  port: number
+  /** Where new signing keys are kept, and the notice when that is the fallback file. */
+  keyStorage: {kind: 'keychain' | 'file'; location: string; notice: string | null}
+  httpServer: Server
+  close(): Promise<void>
+}
+
+export const defaults = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxOAuthBodyBytes: 64 * 1024,
+  authFailures: {perClient: {burst: 10, perMinute: 10}, perAddress: {burst: 30, perMinute: 30}},
+  maintenanceIntervalMs: 10 * 60_000,
+}
+
+/**
+ * The composition root: builds the store, keys, authorization server and HTTP app, listens, and
+ * returns a handle to stop it all. Nothing is global; everything is passed in.
+ */
+export async function createServer(options: ServerOptions): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? createLogger()
+  const host = options.host ?? defaults.host
+  const limits = {...defaultHttpLimits, ...options.http}
+  const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
+
+  const store = openSqliteStore(options.dataDir, {clock})
+  const cleanup: Array<() => Promise<void> | void> = [() => store.close()]
+  try {
+    const fileVault = createFileVault(options.dataDir)
+    const keychain = options.useKeychain === false ? {ok: false as const, reason: 'disabled'} : await probeKeychain()
+    const vaults: Partial<Record<'keychain' | 'file', SecretVault>> = {file: fileVault, ...(keychain.ok ? {keychain: keychain.vault} : {})}
+    const preferred = keychain.ok ? keychain.vault : fileVault
+    const keyStorage = {
+      kind: preferred.kind,
+      location: preferred.location,
+      notice: keychain.ok ? null : `no OS keychain (${keychain.reason}); signing keys are kept in ${fileVault.location} (mode 0600)`,
+    }
+    if ((await store.signingKeys.list()).every((k) => k.retiredAt !== null)) {
+      await rotateSigningKey({store, vault: preferred, clock})
+    }
+    const keyring = await loadKeyring({store, vaults, clock})
+
+    // Listen first: with --port 0 the issuer (and every URL) needs the real port.
+    let dispatch: RequestListener = (_req, res) => res.writeHead(503).end()
+    const {server, port} = await listen((req, res) => dispatch(req, res), {host, port: options.port ?? defaults.port, tls, limits})
+    cleanup.unshift(() => closeHttp(server))
+    const issuerUrl = resolveIssuer({issuer: options.issuer, host, port, tls: Boolean(tls)})
+    const issuer = issuerString(issuerUrl)
+    const urls = endpointUrls(issuer)
+    const resource = `${issuer}/mcp`
+
+    const clients = createClientDirectory(store)
+    const revocations = await loadRevocationList({store, clock})
+    const usage = createUsageRecorder({store, clock, logger})
+    cleanup.unshift(() => usage.close())
+    const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
+    const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: [urls.token, issuer]})
+    const verifier = createTokenVerifier({issuer, audiences: [resource], keyring, clients, revocations, clock})
+    const resolveResource = createResourceResolver(resource)
+    const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
+
+    const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource})]
+    const scopes = [...DEFAULT_SCOPES]
+    const metadata = authorizationServerMetadata({
+      urls,
+      grantTypes: grants.map((g) => g.type),
+      scopes,
+      authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    })
+
+    const routes: Route[] = [
+      {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=300'})},
+      {
+        method: 'GET',
+        path: '/.well-known/jwks.json',
+        cors: 'public',
+        handler: async (_q, res) => {
+          await keyring.refresh()
+          sendJson(res, 200, keyring.jwks(), {'Cache-Control': 'public, max-age=60'})
+        },
+      },
+      {method: 'POST', path: '/oauth/token', cors: 'public', handler: createTokenEndpoint({grants, authenticate, maxBodyBytes})},
+      {method: 'POST', path: '/oauth/introspect', cors: 'public', handler: createIntrospectionEndpoint({authenticate, verifier, issuer, maxBodyBytes})},
+      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes})},
+      {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
+    ]
+    const app = createApp({
+      router: createRouter(routes),
+      logger,
+      hostGuard: createHostGuard({boundToLoopback: isLoopbackAddress(host), port, issuer: issuerUrl}),
+      origins: createOriginPolicy({issuer: issuerUrl, allowedOrigins: options.allowedOrigins ?? []}),
+      tls: Boolean(tls),
+      issuerPath: issuerUrl.pathname === '/' ? '' : issuerUrl.pathname.replace(/\/+$/, ''),
+    })
+    dispatch = (req, res) => void app(req, res)
+
+    const maintenance = setInterval(() => {
+      void (async () => {
+        try {
+          await revocations.prune()
+          await pruneSigningKeys({store, vaults, clock})
+        } catch (error) {
+          logger.warn('maintenance failed', {error: (error as Error).message})
+        }
+      })()
+    }, options.maintenanceIntervalMs ?? defaults.maintenanceIntervalMs)
+    maintenance.unref()
+    cleanup.unshift(() => clearInterval(maintenance))
+
+    let closing: Promise<void> | undefined
+    return {
+      url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      issuer,
+      port,
+      keyStorage,
+      httpServer: server,
+      close: () => (closing ??= runAll(cleanup)),
+    }
+  } catch (error) {
+    await runAll(cleanup)
+    throw error
+  }
+}
+
+async function runAll(steps: Array<() => Promise<void> | void>): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step()
+    } catch {
+      // keep stopping the rest
+    }
+  }
+}
+
+/** Stops accepting, lets requests in flight finish briefly, then cuts what is left. */
+async function closeHttp(server: Server, graceMs = 2000): Promise<void> {
+  const done = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs)
+  await done
+  clearTimeout(timer)
+}
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new GatehouseError('CONFIG', `cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}
