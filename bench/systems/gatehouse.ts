@@ -33,6 +33,18 @@ function newestMtime(dir: string): number {
   return t
 }
 
+let helpText: string | undefined
+/** Whether this checkout's daemon has the MCP gateway (its help lists --isolation). */
+export function gatewayUnavailable(): string | undefined {
+  const why = gatehouseUnavailable()
+  if (why) return why
+  ensureBuilt()
+  helpText ??= runSync(NODE, [BIN('oauth-server'), '--help'], {env: ENV}).stdout
+  return helpText.includes('--isolation')
+    ? undefined
+    : 'not available: the oauth-server in this checkout has no MCP gateway yet (merge main once it lands)'
+}
+
 let built = false
 /** Builds dist/ when it is missing or older than src/ (the executables run dist/). */
 export function ensureBuilt(): void {
@@ -76,12 +88,13 @@ export interface Daemon {
   stop(): Promise<void>
 }
 
-export async function startDaemon(dataDir: string, isolation?: string, child: string[] = ECHO_ARGV): Promise<Daemon> {
+/** Starts oauth-server; with `child`, gating that stdio server (the echo server by default). */
+export async function startDaemon(dataDir: string, isolation?: string, child: string[] | null = ECHO_ARGV): Promise<Daemon> {
   ensureBuilt()
   const port = await freePort()
   const args = [BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]
   if (isolation) args.push('--isolation', isolation)
-  args.push('--', ...child)
+  if (child) args.push('--', ...child)
   const proc = start(NODE, args, {env: ENV})
   await waitForPort(port, proc, 30000)
   return {port, pid: proc.pid, dataDir, stop: () => proc.stop()}
@@ -116,7 +129,7 @@ export const gatehouseTokens: System<TokenServer> = {
     const dataDir = newDataDir()
     const creds = generateClient(dataDir, 'bench')
     options?.prepare?.(dataDir)
-    const d = await startDaemon(dataDir)
+    const d = await startDaemon(dataDir, undefined, null)
     return {
       name: 'gatehouse',
       port: d.port,
@@ -131,7 +144,7 @@ export const gatehouseTokens: System<TokenServer> = {
 
 export const gatehouseGateway: System<Gateway> = {
   name: 'gatehouse',
-  unavailable: gatehouseUnavailable,
+  unavailable: gatewayUnavailable,
   async start(options?: {isolation?: string}) {
     ensureBuilt()
     const dataDir = newDataDir()
