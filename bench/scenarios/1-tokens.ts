@@ -48,12 +48,14 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
     fmt.ms(x.p99),
     fmt.int(x.errors),
     fmt.us(x.cpuPerToken),
+    fmt.int(1e6 / x.cpuPerToken),
     fmt.pct(x.serverCpu),
     fmt.pct(x.loadgenCpu),
     otherLoad(x).toFixed(2),
     `${String(probes.get(name)?.alg)}/${String(probes.get(name)?.typ)}`,
     fmt.ratio(x.rps, oidc),
   ])
+  notes.push('tokens per core-second = 1e6 / server CPU µs per token: what one fully available core would sustain, the figure least disturbed by other load on the machine')
   if (rounds > 1) notes.push(`each figure is the median of ${rounds} alternating rounds of ${durationMs / 1000} s (after ${warmupMs / 1000} s warm-up)`)
   else notes.push(`one round of ${durationMs / 1000} s per system after ${warmupMs / 1000} s warm-up`)
   const noise = noiseNote([...runs].flatMap(([name, rs]) => rs.map((x) => ({name, other: otherLoad(x)}))))
@@ -65,7 +67,7 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
     tables: [
       {
         title: 'tokens',
-        columns: ['system', 'tokens/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/token', 'server core', 'loadgen core', 'other load', 'alg/typ', 'vs oidc-provider'],
+        columns: ['system', 'tokens/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/token', 'tokens per core-second', 'server core', 'loadgen core', 'other load', 'alg/typ', 'vs oidc-provider'],
         rows,
       },
     ],

@@ -106,6 +106,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
     fmt.ms(x.p99),
     fmt.int(x.errors),
     fmt.us(x.cpuPerCall),
+    fmt.int(1e6 / x.cpuPerCall),
     fmt.pct(x.serverCpu),
     fmt.pct(x.loadgenCpu),
     otherLoad(x).toFixed(2),
@@ -118,7 +119,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
       ? `throughput: median of ${rounds} alternating rounds of ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up, ${CONCURRENCY} concurrent calls into one session`
       : `throughput: one round of ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up, ${CONCURRENCY} concurrent calls into one session`,
     'server CPU counts the whole process tree (gateway plus child) from /proc/<pid>/stat utime+stime; every echoed text is checked',
-    'the best bridge is the faster of supergateway and mcp-proxy',
+    'the best bridge is the faster of supergateway and mcp-proxy; calls per core-second = 1e6 / server CPU µs per call (gateway and child share core 0)',
   )
   const noise = noiseNote([...tput].flatMap(([name, rs]) => rs.map((x) => ({name, other: otherLoad(x)}))))
   if (noise) notes.unshift(noise)
@@ -130,7 +131,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
     tables: [
       {
         title: `throughput, ${CONCURRENCY} concurrent calls in one session`,
-        columns: ['system', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/call', 'server core', 'loadgen core', 'other load', 'processes', 'vs best bridge'],
+        columns: ['system', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/call', 'calls per core-second', 'server core', 'loadgen core', 'other load', 'processes', 'vs best bridge'],
         rows,
       },
       {title: 'latency, one call at a time', columns: ['system', 'p50 µs', 'p90 µs', 'p99 µs', 'errors', 'server CPU µs/call'], rows: latRows},
