@@ -9,6 +9,10 @@ import {defaultHttpLimits, listen, type HttpLimits, type RequestListener} from '
 import {NO_STORE, sendJson} from './http/respond.js'
 import {createRouter, type Route} from './http/router.js'
 import {createLogger, type Logger} from './log.js'
+import {createAuditLog} from './audit/audit-log.js'
+import {loadPolicyFile} from './policy/policy-file.js'
+import {openPolicy} from './policy/policy.js'
+import {createRequestLimiter} from './oauth/request-limiter.js'
 import {createClientAuthenticator} from './oauth/client-auth.js'
 import {createClientDirectory} from './oauth/client-directory.js'
 import {clientCredentialsGrant} from './oauth/grants/client-credentials.js'
@@ -48,6 +52,13 @@ export interface ServerOptions {
   maintenanceIntervalMs?: number
   /** Whether to try the OS keychain for signing keys (default: yes). */
   useKeychain?: boolean
+  /** Scope policy file (JSON or YAML), reloaded on change. */
+  policyFile?: string
+  /** Requests per minute per client, server-wide; a client's own setting wins. Off when unset. */
+  tokenRateLimit?: number | null
+  mcpRateLimit?: number | null
+  /** Days the audit trail is kept (default 30). */
+  auditRetentionDays?: number
 }
 
 export interface RunningServer {
@@ -106,6 +117,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const urls = endpointUrls(issuer)
     const resource = `${issuer}/mcp`
 
+    const audit = createAuditLog({store, clock, logger, retentionDays: options.auditRetentionDays})
+    cleanup.unshift(() => audit.close())
+    const policy = options.policyFile ? loadPolicyFile(options.policyFile, {logger}) : undefined
+    if (policy) cleanup.unshift(() => policy.close())
+    const requestLimiter = createRequestLimiter(clock)
     const clients = createClientDirectory(store)
     const revocations = await loadRevocationList({store, clock})
     const usage = createUsageRecorder({store, clock, logger})
@@ -117,16 +133,19 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
 
     const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource})]
-    const scopes = [...DEFAULT_SCOPES]
-    const metadata = authorizationServerMetadata({
-      urls,
-      grantTypes: grants.map((g) => g.type),
-      scopes,
-      authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    })
+    const currentPolicy = () => policy?.current() ?? openPolicy
+    const buildMetadata = () =>
+      authorizationServerMetadata({
+        urls,
+        grantTypes: grants.map((g) => g.type),
+        scopes: [...new Set([...DEFAULT_SCOPES, ...currentPolicy().scopes()])],
+        authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      })
+    let metadata = buildMetadata()
+    policy?.onChange(() => (metadata = buildMetadata()))
 
     const routes: Route[] = [
-      {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=300'})},
+      {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=60'})},
       {
         method: 'GET',
         path: '/.well-known/jwks.json',
@@ -136,9 +155,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           sendJson(res, 200, keyring.jwks(), {'Cache-Control': 'public, max-age=60'})
         },
       },
-      {method: 'POST', path: '/oauth/token', cors: 'public', handler: createTokenEndpoint({grants, authenticate, maxBodyBytes})},
+      {method: 'POST', path: '/oauth/token', cors: 'public', handler: createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})},
       {method: 'POST', path: '/oauth/introspect', cors: 'public', handler: createIntrospectionEndpoint({authenticate, verifier, issuer, maxBodyBytes})},
-      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes})},
+      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes, audit})},
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
     ]
     const app = createApp({
@@ -155,6 +174,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       void (async () => {
         try {
           await revocations.prune()
+          await audit.prune()
           await pruneSigningKeys({store, vaults, clock})
         } catch (error) {
           logger.warn('maintenance failed', {error: (error as Error).message})

@@ -14,12 +14,21 @@ export interface GenerateInput {
   accessTokenTtl?: number | null | undefined
   authMethod?: TokenEndpointAuthMethod | undefined
   jwks?: {keys: Record<string, unknown>[]} | null | undefined
+  /** Requests per minute at the token endpoint / the MCP endpoint; null: the server's setting. */
+  tokenRateLimit?: number | null | undefined
+  mcpRateLimit?: number | null | undefined
 }
 
 export interface GeneratedClient {
   client: ClientRecord
   /** The secret in clear: returned once, never stored. Null for clients without one. */
   secret: string | null
+}
+
+function validateRateLimit(value: number | null | undefined, what: string): number | null {
+  if (value === undefined || value === null) return null
+  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw invalidInput(`the ${what} rate limit must be a whole number of requests per minute, 1 to 1000000`)
+  return value
 }
 
 /** Scopes a client gets when none are named: access to the gated MCP server. */
@@ -60,6 +69,8 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
       grantTypes,
       redirectUris,
       accessTokenTtl: input.accessTokenTtl ?? null,
+      tokenRateLimit: validateRateLimit(input.tokenRateLimit, 'token'),
+      mcpRateLimit: validateRateLimit(input.mcpRateLimit, 'MCP'),
       registration: 'cli',
       metadata: {},
       createdAt: clock.now(),
@@ -73,6 +84,9 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
       }
       throw error
     }
+    await store.audit.append([
+      {time: client.createdAt, event: 'client.created', clientId: client.id, method: 'cli', outcome: 'ok', detail: {name, scopes, grant_types: grantTypes}},
+    ])
     return {client: {...client, lastUsedAt: null, revokedAt: null, revokedBy: null, revokedReason: null}, secret}
   }
 
@@ -93,6 +107,7 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
     const at = clock.now()
     const done = await store.clients.revoke(client.id, {at, by, reason: reason ?? null})
     if (!done) throw new GatehouseError('CONFLICT', `client ${client.id} was revoked concurrently`)
+    await store.audit.append([{time: at, event: 'client.revoked', clientId: client.id, subject: by, method: 'cli', outcome: 'ok', detail: reason ? {reason} : null}])
     return {...client, revokedAt: at, revokedBy: by, revokedReason: reason ?? null}
   }
 

@@ -21,6 +21,10 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'tls-cert': Flags.string({description: 'PEM certificate file: serve HTTPS.', env: 'GATEHOUSE_TLS_CERT', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({description: 'PEM private key file for --tls-cert.', env: 'GATEHOUSE_TLS_KEY', dependsOn: ['tls-cert']}),
     'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
+    policy: Flags.string({description: 'Scope policy file (JSON or YAML): which scopes each tool, resource and prompt needs. Reloaded on change.', env: 'GATEHOUSE_POLICY'}),
+    'token-rate-limit': Flags.integer({description: 'Token requests per minute per client (a client\'s own limit wins). Off unless set.', env: 'GATEHOUSE_TOKEN_RATE_LIMIT', min: 1}),
+    'mcp-rate-limit': Flags.integer({description: 'MCP requests per minute per client (a client\'s own limit wins). Off unless set.', env: 'GATEHOUSE_MCP_RATE_LIMIT', min: 1}),
+    'audit-retention-days': Flags.integer({description: 'Days the audit trail is kept.', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', default: 30, min: 1}),
     'log-format': Flags.string({description: 'Log lines as text or JSON.', env: 'GATEHOUSE_LOG_FORMAT', options: ['text', 'json'], default: 'text'}),
     'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
   }
@@ -37,6 +41,10 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
       allowedOrigins: flags['allowed-origin'] ?? [],
       logger,
       clock: this.clock,
+      policyFile: flags.policy,
+      tokenRateLimit: flags['token-rate-limit'] ?? null,
+      mcpRateLimit: flags['mcp-rate-limit'] ?? null,
+      auditRetentionDays: flags['audit-retention-days'],
     })
     const c = this.colors
     if (server.keyStorage.notice) this.notice(server.keyStorage.notice)

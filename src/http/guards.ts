@@ -17,6 +17,11 @@ export function createHostGuard({boundToLoopback, port, issuer}: {boundToLoopbac
     if ((issuer.protocol === 'http:' && port === 80) || (issuer.protocol === 'https:' && port === 443)) allowed.add(name)
   }
   return (req: IncomingMessage): void => {
+    // RFC 9112 §3.2: more than one Host field line is a 400 (Node keeps only the first).
+    let hosts = 0
+    const raw = req.rawHeaders
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++
+    if (hosts > 1) throw new HttpError(400, {error: 'invalid_request', error_description: 'more than one Host header'})
     if (!boundToLoopback) return
     const host = (req.headers.host ?? '').toLowerCase()
     if (!allowed.has(host)) {

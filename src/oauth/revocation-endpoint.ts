@@ -1,3 +1,4 @@
+import type {AuditLog} from '../audit/audit-log.js'
 import {InvalidTokenError} from '../gateway/principal.js'
 import {readParams} from '../http/body.js'
 import {NO_STORE} from '../http/respond.js'
@@ -17,7 +18,9 @@ export function createRevocationEndpoint({
   revocations,
   maxBodyBytes,
   extraRevokers = [],
+  audit,
 }: {
+  audit: AuditLog
   authenticate: ClientAuthenticator
   verifier: AccessTokenVerifier
   revocations: RevocationList
@@ -41,7 +44,10 @@ export function createRevocationEndpoint({
     if (!handled) {
       try {
         const t = await verifier.inspect(token)
-        if (t.clientId === client.id) await revocations.add({jti: t.jti, clientId: t.clientId, expiresAt: t.expiresAt})
+        if (t.clientId === client.id) {
+          await revocations.add({jti: t.jti, clientId: t.clientId, expiresAt: t.expiresAt})
+          audit.record({event: 'token.revoked', clientId: client.id, method: 'revocation_endpoint', outcome: 'ok', detail: {jti: t.jti}})
+        }
       } catch (error) {
         // Invalid, expired or already revoked: nothing to do (RFC 7009 §2.2).
         if (!(error instanceof InvalidTokenError)) throw error

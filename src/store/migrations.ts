@@ -107,6 +107,15 @@ export const migrations: Migration[] = [
       CREATE INDEX used_assertions_expiry ON used_assertions(expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'per-client request rate limits',
+    sql: `
+      -- Requests per minute; NULL means the server-wide setting (which is off unless set).
+      ALTER TABLE clients ADD COLUMN token_rate_limit INTEGER;
+      ALTER TABLE clients ADD COLUMN mcp_rate_limit INTEGER;
+    `,
+  },
 ]
 
 export const latestVersion = migrations.at(-1)!.version

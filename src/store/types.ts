@@ -24,6 +24,10 @@ export interface ClientRecord {
   redirectUris: string[]
   /** Access token lifetime in seconds; null means the server's default. */
   accessTokenTtl: number | null
+  /** Token requests per minute; null means the server-wide setting (off unless set). */
+  tokenRateLimit: number | null
+  /** MCP requests per minute; null means the server-wide setting (off unless set). */
+  mcpRateLimit: number | null
   registration: RegistrationKind
   /** Further registration metadata (client_uri, logo_uri, software_id, ...). */
   metadata: Record<string, unknown>
@@ -80,7 +84,38 @@ export interface TokenRepository {
   pruneExpired(now: number): Promise<number>
 }
 
+/** One line of the audit trail. */
+export interface AuditEvent {
+  time: number
+  /** e.g. mcp.request, token.issued, token.refused, token.revoked, client.created, client.revoked */
+  event: string
+  clientId: string | null
+  subject?: string | null
+  sessionId?: string | null
+  /** The MCP method, grant type or admin verb. */
+  method?: string | null
+  /** The tool, resource or prompt, where there is one. */
+  name?: string | null
+  /** ok, or what went wrong: an OAuth error code, forbidden, rate_limited, error, ... */
+  outcome: string
+  durationMs?: number | null
+  detail?: Record<string, unknown> | null
+}
+
+export interface AuditRecord extends AuditEvent {
+  id: number
+}
+
+export interface AuditRepository {
+  append(events: readonly AuditEvent[]): Promise<void>
+  /** Oldest first. `afterId` for following; `limit` caps the answer. */
+  query(filter: {clientId?: string; since?: number; afterId?: number; limit?: number}): Promise<AuditRecord[]>
+  /** Deletes events older than `before`; returns how many. */
+  prune(before: number): Promise<number>
+}
+
 export interface Store {
+  readonly audit: AuditRepository
   readonly clients: ClientRepository
   readonly signingKeys: SigningKeyRepository
   readonly tokens: TokenRepository

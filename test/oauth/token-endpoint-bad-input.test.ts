@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {SignJWT, generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader} from 'jose'
+import {SignJWT, generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader, type CryptoKey} from 'jose'
 import {basic, fetchToken} from '../helpers/clients.js'
 import {startInProcess} from '../helpers/server.js'
 

@@ -15,6 +15,7 @@ export default class KeysRotate extends BaseCommand {
     const {vault, notice} = await openVault(resolveDataDir(flags['data-dir']))
     if (notice) this.notice(notice)
     const key = await rotateSigningKey({store, vault, clock: this.clock})
+    await store.audit.append([{time: key.createdAt, event: 'keys.rotated', clientId: null, method: 'cli', outcome: 'ok', detail: {kid: key.kid}}])
     if (flags.json) return this.printJson({kid: key.kid, alg: key.alg, private_key_store: key.privateKeyStore, created_at: new Date(key.createdAt).toISOString()})
     this.log(`${this.colors.green('✔')} New signing key ${key.kid} (${key.alg}), private part in ${vault.kind === 'keychain' ? 'the OS keychain' : vault.location}.`)
   }

@@ -13,6 +13,8 @@ interface Row {
   grant_types: string
   redirect_uris: string
   access_token_ttl: number | null
+  token_rate_limit: number | null
+  mcp_rate_limit: number | null
   registration: ClientRecord['registration']
   metadata: string
   created_at: number
@@ -33,6 +35,8 @@ const fromRow = (r: Row): ClientRecord => ({
   grantTypes: fromJson(r.grant_types, []),
   redirectUris: fromJson(r.redirect_uris, []),
   accessTokenTtl: r.access_token_ttl,
+  tokenRateLimit: r.token_rate_limit,
+  mcpRateLimit: r.mcp_rate_limit,
   registration: r.registration,
   metadata: fromJson(r.metadata, {}),
   createdAt: r.created_at,
@@ -45,9 +49,9 @@ const fromRow = (r: Row): ClientRecord => ({
 export function createSqliteClients(db: Database.Database): ClientRepository {
   const insert = db.prepare(`INSERT INTO clients
     (id, name, description, secret_hash, auth_method, jwks, scopes, grant_types, redirect_uris,
-     access_token_ttl, registration, metadata, created_at)
+     access_token_ttl, token_rate_limit, mcp_rate_limit, registration, metadata, created_at)
     VALUES (@id, @name, @description, @secretHash, @authMethod, @jwks, @scopes, @grantTypes,
-     @redirectUris, @accessTokenTtl, @registration, @metadata, @createdAt)`)
+     @redirectUris, @accessTokenTtl, @tokenRateLimit, @mcpRateLimit, @registration, @metadata, @createdAt)`)
   const byId = db.prepare<[string], Row>('SELECT * FROM clients WHERE id = ?')
   const byName = db.prepare<[string], Row>('SELECT * FROM clients WHERE name = ? AND revoked_at IS NULL')
   const active = db.prepare<[], Row>('SELECT * FROM clients WHERE revoked_at IS NULL ORDER BY created_at, id')

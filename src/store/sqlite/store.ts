@@ -3,6 +3,7 @@ import type {Clock} from '../../clock.js'
 import {systemClock} from '../../clock.js'
 import {migrate} from '../migrations.js'
 import type {Store} from '../types.js'
+import {createSqliteAudit} from './audit.js'
 import {createSqliteClients} from './clients.js'
 import {openDatabase, storageError} from './open.js'
 import {createSqliteSigningKeys} from './signing-keys.js'
@@ -26,6 +27,7 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
   const dataVersion = db.prepare('PRAGMA data_version').pluck()
   return {
     file,
+    audit: createSqliteAudit(db),
     clients: createSqliteClients(db),
     signingKeys: createSqliteSigningKeys(db),
     tokens: createSqliteTokens(db),

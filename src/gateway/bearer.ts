@@ -1,0 +1,55 @@
+/**
+ * The bearer check in front of every MCP request (MCP 2025-11-25 authorization §Access Token
+ * Usage; RFC 6750 §3; RFC 9728 §5.1): no token → 401 with `resource_metadata`; a refused token
+ * → 401 with `error="invalid_token"`. The token's audience must be this resource (authorization
+ * §Token Audience Binding and Validation), checked here even if the verifier checks it too.
+ */
+import type {IncomingMessage} from 'node:http'
+import {InvalidTokenError, type Principal, type TokenVerifier} from './principal.js'
+
+export type BearerResult = {ok: true; principal: Principal} | {ok: false; status: 401; wwwAuthenticate: string; description: string}
+
+export interface BearerCheck {
+  (req: IncomingMessage): Promise<BearerResult>
+}
+
+export function createBearerCheck({
+  verifier,
+  resource,
+  resourceMetadataUrl,
+  now,
+}: {
+  verifier: TokenVerifier
+  resource: string
+  resourceMetadataUrl: string
+  now: () => number
+}): BearerCheck {
+  const challenge = `Bearer resource_metadata="${quote(resourceMetadataUrl)}"`
+  const refuse = (description: string): BearerResult => ({
+    ok: false,
+    status: 401,
+    description,
+    wwwAuthenticate: `${challenge}, error="invalid_token", error_description="${quote(description)}"`,
+  })
+  return async function checkBearer(req) {
+    const header = req.headers.authorization
+    if (header === undefined || header === '') {
+      return {ok: false, status: 401, description: 'missing bearer token', wwwAuthenticate: challenge}
+    }
+    const match = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i.exec(header)
+    if (!match) return refuse('the Authorization header is not a Bearer token')
+    let principal: Principal
+    try {
+      principal = await verifier.verify(match[1]!)
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return refuse(error.description)
+      throw error
+    }
+    if (principal.audience !== resource) return refuse('the token is not for this resource')
+    if (principal.expiresAt <= now()) return refuse('the token has expired')
+    return {ok: true, principal}
+  }
+}
+
+/** A quoted-string (RFC 9110 §5.6.4) can't hold a raw quote or backslash; drop control characters too. */
+const quote = (s: string) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, ' ')

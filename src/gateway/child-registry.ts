@@ -1,0 +1,83 @@
+/**
+ * Which children this daemon has running, kept in <dataDir>/children.json so that a daemon
+ * started after one that was SIGKILLed can reap what the dead one left behind (reaper.ts).
+ * Each entry records the pid and the process start time from /proc/<pid>/stat, so a pid the
+ * kernel has since reused for an unrelated process is never mistaken for our child.
+ *
+ * Writes are asynchronous (no sync I/O on the hot path), serialized, and atomic (temp + rename).
+ */
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import type {Logger} from '../log.js'
+
+export interface ChildRecord {
+  pid: number
+  /** Start time in clock ticks since boot (/proc/<pid>/stat field 22); null where /proc is absent. */
+  startTime: string | null
+  tag: string
+}
+
+export const registryFile = (dataDir: string) => join(dataDir, 'children.json')
+
+/** Field 22 of /proc/<pid>/stat, or null if the process (or /proc) is not there. */
+export async function processStartTime(pid: number): Promise<string | null> {
+  let stat: string
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return null
+  }
+  // comm (field 2) is in parentheses and may contain spaces: split after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // rest[0] is field 3 (state), so field 22 is rest[19].
+  return rest[19] ?? null
+}
+
+export async function readRegistry(dataDir: string): Promise<ChildRecord[]> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(registryFile(dataDir), 'utf8'))
+    const list = (parsed as {children?: unknown}).children
+    if (!Array.isArray(list)) return []
+    return list.filter(
+      (r): r is ChildRecord =>
+        typeof r === 'object' && r !== null && Number.isInteger((r as ChildRecord).pid) && (r as ChildRecord).pid > 1,
+    )
+  } catch {
+    return []
+  }
+}
+
+export interface ChildRegistry {
+  add(pid: number, tag: string): Promise<void>
+  remove(pid: number): Promise<void>
+  /** Resolves when every pending write has reached the disk. */
+  flush(): Promise<void>
+}
+
+export function createChildRegistry({dataDir, logger}: {dataDir: string; logger: Logger}): ChildRegistry {
+  const records = new Map<number, ChildRecord>()
+  let chain: Promise<void> = Promise.resolve()
+  let seq = 0
+  const save = () => {
+    const snapshot = JSON.stringify({children: [...records.values()]}, null, 2) + '\n'
+    const tmp = `${registryFile(dataDir)}.${process.pid}.${++seq}.tmp`
+    chain = chain
+      .then(async () => {
+        await mkdir(dataDir, {recursive: true})
+        await writeFile(tmp, snapshot, {mode: 0o600})
+        await rename(tmp, registryFile(dataDir))
+      })
+      .catch((error: Error) => logger.warn('could not write the child registry', {error: error.message}))
+    return chain
+  }
+  return {
+    async add(pid, tag) {
+      records.set(pid, {pid, startTime: await processStartTime(pid), tag})
+      await save()
+    },
+    async remove(pid) {
+      if (records.delete(pid)) await save()
+    },
+    flush: () => chain,
+  }
+}

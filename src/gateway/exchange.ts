@@ -1,0 +1,79 @@
+/**
+ * One POST that carries requests and waits for their answers. The response-mode rule
+ * (MCP 2025-11-25 transports §Sending Messages, 5: the server "MUST either return
+ * Content-Type: text/event-stream ... or Content-Type: application/json"):
+ *
+ *   A single request is answered with application/json, unless the server sends something
+ *   related to it (a progress notification, a log message, a request such as sampling) before
+ *   the response: then the POST switches to an SSE stream that carries those messages and ends
+ *   with the response. A batch (2025-03-26 only) is always answered with SSE.
+ *
+ * The client must accept both (checked with 406 before we get here), so either is compliant;
+ * the plain request/response path stays a single write of the child's line.
+ */
+import type {ServerResponse} from 'node:http'
+import {SseStream, type ReplayBuffer} from './sse.js'
+
+export interface StreamFactory {
+  openStream(): SseStream
+  replay: ReplayBuffer
+}
+
+export class Exchange {
+  private stream: SseStream | undefined
+  private outstanding: number
+  private closed = false
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly streams: StreamFactory,
+    requests: number,
+    sseFromStart: boolean,
+  ) {
+    this.outstanding = requests
+    res.once('close', () => (this.closed = true))
+    if (sseFromStart) this.upgrade()
+  }
+
+  /** False once the client has gone and nothing can reach it any more (no SSE stream to resume). */
+  get reachable(): boolean {
+    return this.stream !== undefined ? !this.stream.ended : !this.closed
+  }
+
+  /** A message related to one of this POST's requests, sent before its response. */
+  related(json: string): void {
+    if (!this.stream) this.upgrade()
+    this.stream!.send(json)
+  }
+
+  /** The response to one of this POST's requests. */
+  final(json: string): void {
+    this.outstanding--
+    if (this.stream) {
+      this.stream.send(json)
+      if (this.outstanding <= 0) this.stream.end()
+      return
+    }
+    if (this.closed || this.res.headersSent) return
+    this.res.writeHead(200, {'content-type': 'application/json'})
+    this.res.end(json)
+  }
+
+  /**
+   * The client cancelled one of this POST's requests: it gets no response (utilities-cancellation
+   * §Behavior Requirements, 4), and the POST ends once nothing else is outstanding: as an SSE
+   * stream without a response, the one way to close a request's POST without answering it.
+   */
+  abandon(): void {
+    this.outstanding--
+    if (this.outstanding > 0) return
+    if (!this.stream) this.upgrade()
+    this.stream?.end()
+  }
+
+  private upgrade(): void {
+    if (this.res.headersSent) return
+    this.stream = this.streams.openStream()
+    if (!this.closed) this.stream.attach(this.res)
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Request ids across the gateway. Every request a session sends to a child gets a fresh numeric
+ * id, unique on that child, and its progress token (if any) is replaced by the same number; the
+ * child's responses and progress notifications are mapped back through this table to the
+ * session and the id/token the client used (DESIGN.md, notes on client mode).
+ */
+import type {Exchange} from './exchange.js'
+import type {JsonRpcMessage} from './json-rpc.js'
+import type {Session} from './session.js'
+
+export interface Pending {
+  readonly gid: number
+  readonly method: string
+  /** The session that sent it; undefined for the gateway's own requests (initialize). */
+  readonly session: Session | undefined
+  /** The client's id, JSON-encoded, ready to splice into the response line. */
+  readonly idJson: string
+  /** The client's progress token, when it asked for progress. */
+  readonly progressToken: unknown
+  readonly exchange: Exchange | undefined
+  deadline: number
+  /** For the gateway's own requests. */
+  onResponse?: (message: JsonRpcMessage) => void
+}
+
+export class IdMap {
+  private next = 1
+  private readonly pending = new Map<number, Pending>()
+
+  allocate(): number {
+    const id = this.next++
+    if (this.next > Number.MAX_SAFE_INTEGER) this.next = 1
+    return id
+  }
+
+  add(p: Pending): void {
+    this.pending.set(p.gid, p)
+  }
+
+  get(gid: number): Pending | undefined {
+    return this.pending.get(gid)
+  }
+
+  /** Removes and returns the entry. */
+  take(gid: number): Pending | undefined {
+    const p = this.pending.get(gid)
+    if (p) this.pending.delete(gid)
+    return p
+  }
+
+  get size(): number {
+    return this.pending.size
+  }
+
+  values(): IterableIterator<Pending> {
+    return this.pending.values()
+  }
+
+  /** Removes and returns every entry. */
+  drain(): Pending[] {
+    const all = [...this.pending.values()]
+    this.pending.clear()
+    return all
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The MCP endpoint, Streamable HTTP as of protocol versions 2025-03-26, 2025-06-18 and
+ * 2025-11-25 (MCP 2025-11-25 transports §Streamable HTTP): POST carries one JSON-RPC message
+ * (a batch only in a 2025-03-26 session), GET opens the server's stream (or resumes one with
+ * Last-Event-ID), DELETE ends the session. A step of its own for each check, in this order:
+ * bearer token, method, headers, body, session.
+ */
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Clock} from '../clock.js'
+import type {Logger} from '../log.js'
+import type {BearerCheck} from './bearer.js'
+import {BodyTooLargeError, readBody} from './body.js'
+import {Exchange} from './exchange.js'
+import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, paramsOf, type JsonRpcMessage} from './json-rpc.js'
+import type {Multiplexer} from './multiplexer.js'
+import {headerVersion, isSupported, modernVersion, negotiate, unsupportedVersionBody, DEFAULT_VERSION} from './protocol-version.js'
+import type {Principal} from './principal.js'
+import {Session, type ClientCapabilities} from './session.js'
+import type {SessionTable} from './sessions.js'
+import {parseEventId} from './sse.js'
+
+export interface EndpointDeps {
+  checkBearer: BearerCheck
+  sessions: SessionTable
+  /** The child (multiplexer) a new session of this principal goes to; started if need be. */
+  multiplexerFor(principal: Principal): Multiplexer
+  limits: {maxBodyBytes: number; replayBufferEvents: number}
+  logger: Logger
+  clock: Clock
+}
+
+const JSON_TYPE = {'content-type': 'application/json'}
+
+function reply(res: ServerResponse, status: number, body: string | undefined, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  res.writeHead(status, body === undefined ? headers : {...JSON_TYPE, ...headers})
+  res.end(body)
+}
+
+/** An HTTP error with a JSON-RPC error body that has no id (transports §Sending Messages, 4). */
+const fail = (res: ServerResponse, status: number, code: number, message: string, headers?: Record<string, string>) =>
+  reply(res, status, errorResponse(null, code, message), headers)
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = req.headers.accept
+  if (accept === undefined) return false
+  return accept.includes(type) || accept.includes('*/*')
+}
+
+function sessionHeader(req: IncomingMessage): string | undefined {
+  const v = req.headers['mcp-session-id']
+  return Array.isArray(v) ? v[0] : v
+}
+
+export function createMcpEndpoint(deps: EndpointDeps) {
+  const {checkBearer, sessions, logger, clock, limits} = deps
+
+  /** Finds the caller's session, or answers 400/404 and returns undefined. */
+  function lookup(req: IncomingMessage, res: ServerResponse, principal: Principal): Session | undefined {
+    const id = sessionHeader(req)
+    if (id === undefined) {
+      // transports §Session Management, 2: requests other than initialize need the session id.
+      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required')
+      return undefined
+    }
+    // Unknown, expired, ended, or another client's: all "not found" (§Session Management, 3).
+    const session = sessions.find(id, principal.clientId)
+    if (session === undefined) fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+    else session.lastActivity = clock.now()
+    return session
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    // transports §Sending Messages, 2: the client lists both types.
+    if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+      return fail(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream')
+    }
+    const type = req.headers['content-type']
+    if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) {
+      return fail(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json')
+    }
+    const version = headerVersion(req)
+    let text: string
+    try {
+      text = await readBody(req, limits.maxBodyBytes)
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return fail(res, 413, ErrorCode.InvalidRequest, error.message, {connection: 'close'})
+      throw error
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      return fail(res, 400, ErrorCode.ParseError, 'Parse error: the body is not JSON')
+    }
+    if (Array.isArray(body)) return postBatch(req, res, principal, body as unknown[], version)
+    if (typeof body !== 'object' || body === null) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request')
+    const msg = body as JsonRpcMessage
+    if (msg.jsonrpc !== '2.0') return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: jsonrpc must be "2.0"')
+
+    // A 2026-07-28 (stateless) client: answer so it recognizes a legacy-capable server and falls
+    // back to initialize (2026-07-28 transports-streamable-http §Backward Compatibility;
+    // versioning §Backward Compatibility with Initialization-Based Versions).
+    const modern = sessionHeader(req) === undefined ? modernVersion(msg, version) : undefined
+    if (modern !== undefined && !isSupported(modern)) {
+      return reply(res, 400, unsupportedVersionBody(isId(msg.id) ? msg.id : null, modern))
+    }
+    // transports §Protocol Version Header: an unsupported version is a 400. The initialize
+    // request itself negotiates in its body (lifecycle §Version Negotiation).
+    if (version !== undefined && !isSupported(version) && msg.method !== 'initialize') {
+      return reply(res, 400, unsupportedVersionBody(isId(msg.id) ? msg.id : null, version))
+    }
+
+    if (msg.method === 'initialize') return initialize(req, res, principal, msg)
+    const session = lookup(req, res, principal)
+    if (!session) return
+    if (isRequest(msg)) {
+      if (!isId(msg.id)) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: bad id')
+      session.host.forwardRequest(session, msg, new Exchange(res, session, 1, false))
+      return
+    }
+    if (isNotification(msg)) session.host.forwardNotification(session, msg)
+    else if (isResponse(msg)) session.host.forwardResponse(session, msg)
+    else return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC message')
+    // transports §Sending Messages, 4: notifications and responses get 202 with no body.
+    reply(res, 202, undefined)
+  }
+
+  /** A JSON-RPC batch: only in a session that negotiated 2025-03-26 (batching was removed in 2025-06-18). */
+  function postBatch(req: IncomingMessage, res: ServerResponse, principal: Principal, batch: unknown[], version: string | undefined) {
+    if ((version ?? DEFAULT_VERSION) !== '2025-03-26') {
+      return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported in this protocol version')
+    }
+    if (batch.length === 0) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: empty batch')
+    const msgs = batch as JsonRpcMessage[]
+    if (msgs.some((m) => typeof m !== 'object' || m === null || m.jsonrpc !== '2.0' || m.method === 'initialize')) {
+      // 2025-03-26 lifecycle: initialize MUST NOT be part of a batch.
+      return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: bad batch')
+    }
+    const session = lookup(req, res, principal)
+    if (!session) return
+    if (session.protocolVersion !== '2025-03-26') {
+      return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported in this protocol version')
+    }
+    const requests = msgs.filter((m) => isRequest(m) && isId(m.id))
+    const exchange = requests.length > 0 ? new Exchange(res, session, requests.length, true) : undefined
+    for (const m of msgs) {
+      if (isRequest(m) && isId(m.id)) session.host.forwardRequest(session, m, exchange!)
+      else if (isNotification(m)) session.host.forwardNotification(session, m)
+      else if (isResponse(m)) session.host.forwardResponse(session, m)
+    }
+    if (!exchange) reply(res, 202, undefined)
+  }
+
+  async function initialize(req: IncomingMessage, res: ServerResponse, principal: Principal, msg: JsonRpcMessage) {
+    if (!isId(msg.id)) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize needs an id')
+    if (sessionHeader(req) !== undefined) {
+      return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must not carry a session id')
+    }
+    if (sessions.full) {
+      return fail(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', {'retry-after': '5'})
+    }
+    const params = paramsOf(msg) ?? {}
+    const caps = (typeof params.capabilities === 'object' && params.capabilities !== null ? params.capabilities : {}) as Record<string, unknown>
+    const capabilities: ClientCapabilities = {
+      sampling: caps.sampling !== undefined,
+      elicitation: caps.elicitation !== undefined,
+      roots: caps.roots !== undefined,
+    }
+    const mux = deps.multiplexerFor(principal)
+    let init: Record<string, unknown>
+    try {
+      init = await mux.ready
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      logger.warn('session refused: the MCP server is not available', {client_id: principal.clientId, reason})
+      return reply(res, 200, errorResponse(msg.id, ErrorCode.InternalError, `MCP server unavailable: ${reason}`))
+    }
+    if (mux.dead) {
+      return reply(res, 200, errorResponse(msg.id, ErrorCode.InternalError, 'MCP server unavailable: it exited'))
+    }
+    if (sessions.full) {
+      return fail(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', {'retry-after': '5'})
+    }
+    const protocolVersion = negotiate(params.protocolVersion)
+    const session = new Session(principal, protocolVersion, capabilities, mux, limits.replayBufferEvents, clock.now())
+    mux.attach(session)
+    sessions.add(session)
+    logger.info('session started', {client_id: principal.clientId, session: session.id.slice(0, 8), protocol: protocolVersion})
+    const result = {...init, protocolVersion}
+    reply(res, 200, JSON.stringify({jsonrpc: '2.0', id: msg.id, result}), {'mcp-session-id': session.id})
+  }
+
+  /** GET: the standalone stream (transports §Listening for Messages), or a resumed one (§Resumability). */
+  function get(req: IncomingMessage, res: ServerResponse, principal: Principal): void {
+    if (!accepts(req, 'text/event-stream')) {
+      return fail(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream')
+    }
+    const version = headerVersion(req)
+    if (version !== undefined && !isSupported(version)) return reply(res, 400, unsupportedVersionBody(null, version))
+    const session = lookup(req, res, principal)
+    if (!session) return
+    const last = parseEventId(req.headers['last-event-id'])
+    if (last !== undefined) {
+      const stream = session.streams.get(last.stream)
+      if (stream === undefined) return fail(res, 404, ErrorCode.InvalidRequest, 'Unknown Last-Event-ID')
+      if (stream.attached && stream.id === 0) return fail(res, 409, ErrorCode.InvalidRequest, 'Conflict: the stream is already open')
+      stream.attach(res)
+      stream.replayAfter(last.seq)
+      if (stream.ended) res.end()
+      return
+    }
+    if (session.standalone.attached) {
+      // One standalone stream per session, so no message is sent twice (§Multiple Connections).
+      return fail(res, 409, ErrorCode.InvalidRequest, 'Conflict: only one SSE stream is allowed per session')
+    }
+    session.attachStandalone(res)
+  }
+
+  /** DELETE: the client ends its session (transports §Session Management, 5). */
+  function del(req: IncomingMessage, res: ServerResponse, principal: Principal): void {
+    const session = lookup(req, res, principal)
+    if (!session) return
+    sessions.end(session)
+    logger.info('session ended by the client', {client_id: principal.clientId, session: session.id.slice(0, 8)})
+    reply(res, 200, undefined)
+  }
+
+  return async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = await checkBearer(req)
+    if (!auth.ok) {
+      req.resume()
+      return fail(res, auth.status, ErrorCode.InvalidRequest, `Unauthorized: ${auth.description}`, {
+        'www-authenticate': auth.wwwAuthenticate,
+      })
+    }
+    switch (req.method) {
+      case 'POST':
+        return post(req, res, auth.principal)
+      case 'GET':
+        return get(req, res, auth.principal)
+      case 'DELETE':
+        return del(req, res, auth.principal)
+      default:
+        req.resume()
+        return fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', {allow: 'GET, POST, DELETE'})
+    }
+  }
+}

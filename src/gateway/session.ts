@@ -1,0 +1,105 @@
+/**
+ * One MCP session (MCP 2025-11-25 transports §Session Management): bound to the OAuth client
+ * that opened it, with its negotiated version, the capabilities its client declared, its log
+ * level and resource subscriptions, its SSE streams and replay buffer, and the requests it has
+ * in flight on its child.
+ */
+import {randomBytes} from 'node:crypto'
+import type {ServerResponse} from 'node:http'
+import type {Exchange} from './exchange.js'
+import type {Pending} from './id-map.js'
+import type {JsonRpcMessage} from './json-rpc.js'
+import type {ProtocolVersion} from './protocol-version.js'
+import {ReplayBuffer, SseStream} from './sse.js'
+import type {Principal} from './principal.js'
+
+/** MCP 2025-11-25 server/utilities/logging: syslog severities, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const
+export const logLevelRank = (level: unknown): number => LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number])
+
+export interface ClientCapabilities {
+  sampling: boolean
+  elicitation: boolean
+  roots: boolean
+}
+
+/** 256 random bits, base64url: visible ASCII only (transports §Session Management, 1). */
+export const newSessionId = (): string => randomBytes(32).toString('base64url')
+
+/** The part of a child supervisor a session talks to (multiplexer.ts). */
+export interface SessionHost {
+  forwardRequest(session: Session, msg: JsonRpcMessage, exchange: Exchange): void
+  forwardNotification(session: Session, msg: JsonRpcMessage): void
+  forwardResponse(session: Session, msg: JsonRpcMessage): void
+  detach(session: Session): void
+}
+
+export class Session {
+  readonly id = newSessionId()
+  readonly replay: ReplayBuffer
+  /** The standalone stream of GET (transports §Listening for Messages from the Server). */
+  readonly standalone: SseStream
+  /** Streams that can still be resumed with Last-Event-ID, by stream id. */
+  readonly streams = new Map<number, SseStream>()
+  /** Requests in flight, by the client's JSON-encoded id. */
+  readonly inflight = new Map<string, Pending>()
+  /** Server-to-client requests this session's client has to answer: session-visible id -> child's id. */
+  readonly serverRequests = new Map<number, unknown>()
+  readonly subscriptions = new Set<string>()
+  /** Minimum severity of notifications/message this session wants; debug until it says otherwise. */
+  logLevel = 0
+  lastActivity: number
+  closed = false
+  private nextStream = 1
+
+  constructor(
+    readonly principal: Principal,
+    readonly protocolVersion: ProtocolVersion,
+    readonly capabilities: ClientCapabilities,
+    readonly host: SessionHost,
+    replayBufferEvents: number,
+    now: number,
+  ) {
+    this.replay = new ReplayBuffer(replayBufferEvents)
+    this.standalone = new SseStream(0, this.replay)
+    this.streams.set(0, this.standalone)
+    this.lastActivity = now
+  }
+
+  get clientId(): string {
+    return this.principal.clientId
+  }
+
+  openStream(): SseStream {
+    const stream = new SseStream(this.nextStream++, this.replay)
+    this.streams.set(stream.id, stream)
+    // Keep resumable only streams whose events can still be in the buffer.
+    if (this.streams.size > this.replay.capacity + 1) {
+      for (const [id, s] of this.streams) {
+        if (id !== 0 && s.ended) {
+          this.streams.delete(id)
+          break
+        }
+      }
+    }
+    return stream
+  }
+
+  /** Opens the standalone GET stream on `res`. */
+  attachStandalone(res: ServerResponse): void {
+    this.standalone.attach(res)
+  }
+
+  /** A message not related to any request: on the GET stream (buffered for resumption if none is open). */
+  sendUnrelated(json: string): void {
+    this.standalone.send(json)
+  }
+
+  /** Ends every stream; the session is gone. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const stream of this.streams.values()) stream.end()
+    this.streams.clear()
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Server-Sent Events for the MCP endpoint (MCP 2025-11-25 transports §Sending Messages,
+ * §Listening for Messages, §Resumability and Redelivery).
+ *
+ * A session has logical streams: one per POST answered with SSE, and the standalone stream of
+ * GET (id 0). Every event gets an id `<stream>-<seq>`, unique within the session and naming
+ * its stream, and is kept in the session's bounded replay buffer. A stream outlives its HTTP
+ * connection: events sent while no connection is attached are only buffered, and a GET with
+ * `Last-Event-ID` replays what followed that event on that stream only ("MUST NOT replay
+ * messages that would have been delivered on a different stream") and re-attaches the stream.
+ */
+import type {ServerResponse} from 'node:http'
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // 2026-07-28 transports-streamable-http §Receiving Messages: keep proxies from buffering.
+  'x-accel-buffering': 'no',
+} as const
+
+interface BufferedEvent {
+  stream: number
+  seq: number
+  frame: string
+}
+
+/** A ring of the session's most recent events, across its streams. */
+export class ReplayBuffer {
+  private readonly ring: Array<BufferedEvent | undefined>
+  private next = 0
+  private size = 0
+
+  constructor(readonly capacity: number) {
+    this.ring = new Array<BufferedEvent | undefined>(Math.max(0, capacity))
+  }
+
+  add(event: BufferedEvent): void {
+    if (this.capacity === 0) return
+    this.ring[this.next] = event
+    this.next = (this.next + 1) % this.capacity
+    if (this.size < this.capacity) this.size++
+  }
+
+  /** Frames of `stream` after `seq`, oldest first. */
+  after(stream: number, seq: number): string[] {
+    const out: string[] = []
+    const start = (this.next - this.size + this.capacity) % Math.max(1, this.capacity)
+    for (let i = 0; i < this.size; i++) {
+      const e = this.ring[(start + i) % this.capacity]
+      if (e && e.stream === stream && e.seq > seq) out.push(e.frame)
+    }
+    return out
+  }
+}
+
+export function parseEventId(value: string | string[] | undefined): {stream: number; seq: number} | undefined {
+  const v = Array.isArray(value) ? value[0] : value
+  const m = v === undefined ? null : /^(\d{1,15})-(\d{1,15})$/.exec(v)
+  return m ? {stream: Number(m[1]), seq: Number(m[2])} : undefined
+}
+
+export class SseStream {
+  private seq = 0
+  private connection: ServerResponse | undefined
+  ended = false
+
+  constructor(
+    readonly id: number,
+    private readonly replay: ReplayBuffer,
+  ) {}
+
+  get attached(): boolean {
+    return this.connection !== undefined
+  }
+
+  /** Makes `res` this stream's connection, sending the SSE headers if not sent yet. */
+  attach(res: ServerResponse, extraHeaders?: Record<string, string>): void {
+    if (!res.headersSent) res.writeHead(200, extraHeaders ? {...SSE_HEADERS, ...extraHeaders} : SSE_HEADERS)
+    res.flushHeaders()
+    this.connection = res
+    res.once('close', () => {
+      if (this.connection === res) this.connection = undefined
+    })
+  }
+
+  replayAfter(seq: number): void {
+    const res = this.connection
+    if (!res) return
+    for (const frame of this.replay.after(this.id, seq)) res.write(frame)
+  }
+
+  /** Sends one JSON-RPC message (already serialized) as an event. */
+  send(json: string): void {
+    if (this.ended) return
+    const seq = ++this.seq
+    const frame = `id: ${this.id}-${seq}\ndata: ${json}\n\n`
+    this.replay.add({stream: this.id, seq, frame})
+    this.connection?.write(frame)
+  }
+
+  /** Ends the stream (and its connection, if one is attached). */
+  end(): void {
+    this.ended = true
+    const res = this.connection
+    this.connection = undefined
+    res?.end()
+  }
+}

@@ -1,0 +1,61 @@
+import type Database from 'better-sqlite3'
+import type {AuditRecord, AuditRepository} from '../types.js'
+
+interface Row {
+  id: number
+  time: number
+  event: string
+  client_id: string | null
+  subject: string | null
+  session_id: string | null
+  method: string | null
+  name: string | null
+  outcome: string
+  duration_ms: number | null
+  detail: string | null
+}
+
+const fromRow = (r: Row): AuditRecord => ({
+  id: r.id,
+  time: r.time,
+  event: r.event,
+  clientId: r.client_id,
+  subject: r.subject,
+  sessionId: r.session_id,
+  method: r.method,
+  name: r.name,
+  outcome: r.outcome,
+  durationMs: r.duration_ms,
+  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+})
+
+export function createSqliteAudit(db: Database.Database): AuditRepository {
+  const insert = db.prepare(`INSERT INTO audit (time, event, client_id, subject, session_id, method, name, outcome, duration_ms, detail)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  const appendAll = db.transaction((events: Parameters<AuditRepository['append']>[0]) => {
+    for (const e of events) {
+      insert.run(e.time, e.event, e.clientId, e.subject ?? null, e.sessionId ?? null, e.method ?? null, e.name ?? null, e.outcome, e.durationMs ?? null, e.detail ? JSON.stringify(e.detail) : null)
+    }
+  })
+  const queries = new Map<string, Database.Statement<unknown[], Row>>()
+  const prune = db.prepare('DELETE FROM audit WHERE time < ?')
+  return {
+    async append(events) {
+      if (events.length > 0) appendAll.immediate(events)
+    },
+    async query({clientId, since, afterId, limit = 10_000}) {
+      const where: string[] = []
+      const args: unknown[] = []
+      if (clientId !== undefined) (where.push('client_id = ?'), args.push(clientId))
+      if (since !== undefined) (where.push('time >= ?'), args.push(since))
+      if (afterId !== undefined) (where.push('id > ?'), args.push(afterId))
+      const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`
+      let stmt = queries.get(sql)
+      if (!stmt) queries.set(sql, (stmt = db.prepare<unknown[], Row>(sql)))
+      return stmt.all(...args, limit).map(fromRow)
+    },
+    async prune(before) {
+      return prune.run(before).changes
+    },
+  }
+}
