@@ -14,8 +14,8 @@ const SERVER_SRC = join(ROOT, 'src', 'commands', 'oauth-server.ts')
 const SERVER_DIST = join(ROOT, 'dist', 'commands', 'oauth-server.js')
 export const BIN = (name: string) => join(ROOT, 'bin', `${name}.js`)
 
-/** Quiet logs where the daemon understands the setting (peers run with logging off too). */
-const ENV = {...process.env, GATEHOUSE_LOG_LEVEL: 'warn', LOG_LEVEL: 'warn', NO_COLOR: '1'}
+/** Quiet logs (the peers run with logging off too); signing keys in the temporary data dir, never the OS keychain. */
+const ENV = {...process.env, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_NO_KEYCHAIN: '1', NO_COLOR: '1'}
 
 export function gatehouseUnavailable(): string | undefined {
   if (!existsSync(SERVER_SRC) && !existsSync(SERVER_DIST)) {
