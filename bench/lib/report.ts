@@ -28,7 +28,23 @@ export interface ScenarioResult {
 
 export interface Context {
   quick: boolean
+  /** Times a measured round may be repeated when other processes used the CPU during it (--wait-quiet). */
+  retries: number
   log(message: string): void
+}
+
+/** Runs one measured round, repeating it (up to ctx.retries times) while other load disturbed it. */
+export async function quietRound<T extends {machineCpu: number; serverCpu: number; loadgenCpu: number}>(
+  ctx: Context,
+  label: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  let r = await run()
+  for (let i = 0; i < ctx.retries && otherLoad(r) > 0.15; i++) {
+    ctx.log(`${label}: ${otherLoad(r).toFixed(2)} cores of other load, repeating the round`)
+    r = await run()
+  }
+  return r
 }
 
 /** Cores busy with something other than the server and the load generator during a run. */

@@ -3,7 +3,7 @@ import {oidcProvider} from '../systems/oidc-provider.js'
 import type {TokenServer, System} from '../systems/types.js'
 import {probeToken, tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 50
 
@@ -32,7 +32,7 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
     for (let r = 0; r < rounds; r++) {
       for (const server of servers) {
         ctx.log(`round ${r + 1}/${rounds}: ${server.name}, ${CONCURRENCY} connections, ${durationMs} ms`)
-        runs.get(server.name)!.push(await tokenLoad(server, {concurrency: CONCURRENCY, durationMs, warmupMs}))
+        runs.get(server.name)!.push(await quietRound(ctx, server.name, () => tokenLoad(server, {concurrency: CONCURRENCY, durationMs, warmupMs})))
       }
     }
   } finally {

@@ -7,7 +7,7 @@ import {ECHO_ARGV} from '../lib/paths.js'
 import {runLoad, type LoadResult} from '../lib/loadgen.js'
 import {cpuSeconds, treePids} from '../lib/proctree.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 32
 
@@ -86,7 +86,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
     for (let r = 0; r < rounds; r++) {
       for (const s of subjects) {
         ctx.log(`round ${r + 1}/${rounds}: ${s.name}, ${CONCURRENCY} in flight, ${durationMs} ms`)
-        tput.get(s.name)!.push(await measure(s, CONCURRENCY, durationMs, warmupMs, durationMs * 100))
+        tput.get(s.name)!.push(await quietRound(ctx, s.name, () => measure(s, CONCURRENCY, durationMs, warmupMs, durationMs * 100)))
       }
     }
     for (const s of subjects) {

@@ -2,7 +2,7 @@ import {gatehouseTokens, gatehouseUnavailable} from '../systems/gatehouse.js'
 import {populate, type PopulateCounts} from '../lib/populate.js'
 import {tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
 import type {TokenServer} from '../systems/types.js'
 
 const CONCURRENCY = 50
@@ -38,7 +38,7 @@ export async function scale(ctx: Context): Promise<ScenarioResult> {
       for (let r = 0; r < rounds; r++) {
         for (const {label, s} of servers) {
           ctx.log(`round ${r + 1}/${rounds}: ${label}`)
-          runs.get(label)!.push(await tokenLoad(s, {concurrency: CONCURRENCY, durationMs, warmupMs}))
+          runs.get(label)!.push(await quietRound(ctx, label, () => tokenLoad(s, {concurrency: CONCURRENCY, durationMs, warmupMs})))
         }
       }
     } finally {
