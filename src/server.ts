@@ -7,7 +7,9 @@ import {createApp} from './http/app.js'
 import {createHostGuard, createOriginPolicy, isLoopbackAddress} from './http/guards.js'
 import {defaultHttpLimits, listen, type HttpLimits, type RequestListener} from './http/listen.js'
 import {NO_STORE, sendJson} from './http/respond.js'
-import {createRouter, type Route} from './http/router.js'
+import {createRouter, type Handler, type Route} from './http/router.js'
+import {createGateway, type GatewayLimits, type Isolation} from './gateway/gateway.js'
+import {createScopeGuard} from './gateway/scope-guard.js'
 import {createLogger, type Logger} from './log.js'
 import {createAuditLog} from './audit/audit-log.js'
 import {loadPolicyFile} from './policy/policy-file.js'
@@ -27,6 +29,7 @@ import {createRevocationEndpoint} from './oauth/revocation-endpoint.js'
 import {loadRevocationList} from './oauth/revocation-list.js'
 import {createTokenEndpoint} from './oauth/token-endpoint.js'
 import {createTokenVerifier} from './oauth/token-verifier.js'
+import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/authorize/interactive.js'
 import {createUsageRecorder} from './oauth/usage-recorder.js'
 import {DEFAULT_SCOPES} from './clients/admin.js'
 import {createFileVault} from './secrets/file-vault.js'
@@ -59,6 +62,14 @@ export interface ServerOptions {
   mcpRateLimit?: number | null
   /** Days the audit trail is kept (default 30). */
   auditRetentionDays?: number
+  /** The stdio MCP server to gate; undefined: the bundled memory server. */
+  command?: {command: string; args: string[]}
+  isolation?: Isolation
+  /** KEY=VALUE pairs passed to children. */
+  childEnv?: Record<string, string>
+  gateway?: Partial<GatewayLimits>
+  /** Authorization code + PKCE, refresh tokens, registration, metadata documents (src/oauth/authorize/interactive.ts). */
+  interactive?: InteractiveOptions
 }
 
 export interface RunningServer {
@@ -70,6 +81,17 @@ export interface RunningServer {
   keyStorage: {kind: 'keychain' | 'file'; location: string; notice: string | null}
   httpServer: Server
   close(): Promise<void>
+}
+
+export const defaultGatewayLimits: GatewayLimits = {
+  maxSessions: 1000,
+  sessionIdleTimeoutMs: 30 * 60_000,
+  childIdleTimeoutMs: 5 * 60_000,
+  maxLineBytes: 16 * 1024 * 1024,
+  maxBodyBytes: 4 * 1024 * 1024,
+  replayBufferEvents: 256,
+  killGraceMs: 3000,
+  requestTimeoutMs: 5 * 60_000,
 }
 
 export const defaults = {
@@ -128,21 +150,41 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => usage.close())
     const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: [urls.token, issuer]})
-    const verifier = createTokenVerifier({issuer, audiences: [resource], keyring, clients, revocations, clock})
     const resolveResource = createResourceResolver(resource)
     const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
 
-    const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource})]
     const currentPolicy = () => policy?.current() ?? openPolicy
+    const supportedScopes = () => [...new Set([...DEFAULT_SCOPES, ...currentPolicy().scopes()])]
+    const interactive = await createInteractiveAuthorization({
+      options: options.interactive ?? {},
+      issuer,
+      issuerUrl,
+      host,
+      store,
+      clients,
+      clock,
+      keyring,
+      resolveResource,
+      limiter,
+      scopes: supportedScopes,
+      maxBodyBytes,
+    })
+    cleanup.unshift(() => interactive.close())
+    const {revokedGrants} = interactive
+    const verifier = createTokenVerifier({issuer, audiences: [resource], keyring, clients, revocations, clock, revokedGrants})
+
+    const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource}), ...interactive.grants]
     const buildMetadata = () =>
       authorizationServerMetadata({
-        urls,
+        urls: {...urls, ...interactive.urls},
         grantTypes: grants.map((g) => g.type),
-        scopes: [...new Set([...DEFAULT_SCOPES, ...currentPolicy().scopes()])],
-        authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        scopes: supportedScopes(),
+        authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...interactive.authMethods],
+        extra: interactive.metadata,
       })
     let metadata = buildMetadata()
     policy?.onChange(() => (metadata = buildMetadata()))
+    const tokenEndpoint = createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})
 
     const routes: Route[] = [
       {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=60'})},
@@ -155,11 +197,57 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           sendJson(res, 200, keyring.jwks(), {'Cache-Control': 'public, max-age=60'})
         },
       },
-      {method: 'POST', path: '/oauth/token', cors: 'public', handler: createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})},
+      {method: 'POST', path: '/oauth/token', cors: 'public', handler: tokenEndpoint},
+      // Clients that ignore the metadata and fall back to /token at the origin (MCP 2025-03-26 defaults).
+      {method: 'POST', path: '/token', cors: 'public', handler: tokenEndpoint},
       {method: 'POST', path: '/oauth/introspect', cors: 'public', handler: createIntrospectionEndpoint({authenticate, verifier, issuer, maxBodyBytes})},
-      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes, audit})},
+      {method: 'POST', path: '/oauth/revoke', cors: 'public', handler: createRevocationEndpoint({authenticate, verifier, revocations, maxBodyBytes, audit, extraRevokers: interactive.revokers})},
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
+      ...interactive.routes,
     ]
+    const gateway = createGateway({
+      verifier,
+      resource,
+      resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
+      authorizationServers: [issuer],
+      scopesSupported: () => supportedScopes(),
+      scopes: policy ? createScopeGuard(currentPolicy) : undefined,
+      admit: async (principal) => {
+        const client = await clients.get(principal.clientId)
+        return requestLimiter.take(principal.clientId, client?.mcpRateLimit ?? options.mcpRateLimit ?? null)
+      },
+      onRequest: (e) =>
+        audit.record({
+          event: 'mcp.request',
+          clientId: e.principal.clientId,
+          subject: e.principal.subject,
+          sessionId: e.sessionId,
+          method: e.method,
+          name: e.name,
+          outcome: e.outcome,
+          durationMs: e.durationMs,
+        }),
+      command: options.command,
+      dataDir: options.dataDir,
+      isolation: options.isolation ?? 'client',
+      env: options.childEnv ?? {},
+      limits: {...defaultGatewayLimits, ...options.gateway},
+      logger,
+      clock,
+    })
+    cleanup.unshift(() => gateway.close())
+    await gateway.ready
+    // The access log's client id is filled in by the gateway's bearer check.
+    const mcp: Handler = (req, res, ctx) => gateway.handle(req, res, ctx)
+    const resourceMetadata: Handler = (_q, res) => sendJson(res, 200, gateway.protectedResourceMetadata(), {'Cache-Control': 'public, max-age=60'})
+    routes.push(
+      {method: 'POST', path: '/mcp', cors: 'restricted', handler: mcp},
+      {method: 'GET', path: '/mcp', cors: 'restricted', handler: mcp},
+      {method: 'DELETE', path: '/mcp', cors: 'restricted', handler: mcp},
+      {method: 'GET', path: '/.well-known/oauth-protected-resource/mcp', cors: 'public', handler: resourceMetadata},
+      {method: 'GET', path: '/.well-known/oauth-protected-resource', cors: 'public', handler: resourceMetadata},
+    )
+
     const app = createApp({
       router: createRouter(routes),
       logger,
@@ -176,6 +264,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           await revocations.prune()
           await audit.prune()
           await pruneSigningKeys({store, vaults, clock})
+          await interactive.maintain()
         } catch (error) {
           logger.warn('maintenance failed', {error: (error as Error).message})
         }

@@ -35,3 +35,9 @@ export async function askChoices(message: string, choices: {name: string; value:
   const {value} = await (await inquirer()).prompt<{value: string[]}>([{type: 'checkbox', name: 'value', message, choices}])
   return value
 }
+
+/** A hidden prompt (inquirer's password prompt, masked). */
+export async function askPassword(message: string, validate?: (v: string) => true | string): Promise<string> {
+  const {value} = await (await inquirer()).prompt<{value: string}>([{type: 'password', name: 'value', message, mask: '*', validate}])
+  return value
+}

@@ -54,7 +54,8 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
     if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
       throw invalidInput('a public client (auth method none) cannot use client_credentials')
     }
-    if ((await store.clients.findActiveByName(name)).length > 0) {
+    // Unique among active clients made here; self-registered clients may share names.
+    if ((await store.clients.findActiveByName(name)).some((c) => c.registration === 'cli')) {
       throw new GatehouseError('CONFLICT', `an active client named ${JSON.stringify(name)} already exists`)
     }
     const secret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post' ? newClientSecret(random) : null
@@ -96,6 +97,9 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
     if (byId) return byId
     const byName = await store.clients.findActiveByName(ref)
     if (byName.length === 1) return byName[0]!
+    if (byName.length > 1) {
+      throw new GatehouseError('CONFLICT', `${byName.length} active clients are named ${JSON.stringify(ref)}; give the client id (${byName.map((c) => c.id).join(', ')})`)
+    }
     throw new GatehouseError('NOT_FOUND', `no client with id or name ${JSON.stringify(ref)}`)
   }
 

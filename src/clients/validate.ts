@@ -1,3 +1,4 @@
+import {parseDuration} from '../config/duration.js'
 import {invalidInput} from '../errors.js'
 
 /** Limits on what a client may be called and given; each is checked before anything is written. */
@@ -71,13 +72,6 @@ export function validateGrantTypes(raw: readonly string[]): GrantType[] {
   return grants as GrantType[]
 }
 
-/** Durations like 90, 90s, 15m, 1h, 2d; returned in seconds, within the token lifetime bounds. */
-export function parseTokenTtl(raw: string): number {
-  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim())
-  if (!m) throw invalidInput(`invalid token lifetime ${JSON.stringify(raw)}; use seconds or a number with s, m, h or d (e.g. 15m, 1h)`)
-  const seconds = Number(m[1]) * {s: 1, m: 60, h: 3600, d: 86_400}[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd']
-  if (seconds < limits.minTokenTtl || seconds > limits.maxTokenTtl) {
-    throw invalidInput(`token lifetime must be between ${limits.minTokenTtl}s and ${limits.maxTokenTtl / 86_400}d`)
-  }
-  return seconds
-}
+/** An access token lifetime (e.g. 15m, 1h), in seconds, within the bounds above. */
+export const parseTokenTtl = (raw: string): number =>
+  parseDuration(raw, 'token lifetime', {min: limits.minTokenTtl, max: limits.maxTokenTtl})

@@ -2,7 +2,10 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {resolveDataDir} from '../config/paths.js'
 import {createLogger, type LogLevel} from '../log.js'
-import {createServer, defaults} from '../server.js'
+import {parseDuration} from '../config/duration.js'
+import {invalidInput} from '../errors.js'
+import type {Isolation} from '../gateway/gateway.js'
+import {createServer, defaultGatewayLimits, defaults} from '../server.js'
 
 export default class OAuthServer extends BaseCommand {
   static override summary = 'Run the daemon: the OAuth authorization server and the MCP gateway on one port.'
@@ -21,16 +24,32 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'tls-cert': Flags.string({description: 'PEM certificate file: serve HTTPS.', env: 'GATEHOUSE_TLS_CERT', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({description: 'PEM private key file for --tls-cert.', env: 'GATEHOUSE_TLS_KEY', dependsOn: ['tls-cert']}),
     'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
+    isolation: Flags.string({
+      description: 'client: one MCP server process per OAuth client (default); session: one per session; shared: one for all (stateless servers only).',
+      env: 'GATEHOUSE_ISOLATION',
+      options: ['client', 'session', 'shared'],
+      default: 'client',
+    }),
+    env: Flags.string({description: 'KEY=VALUE passed to the MCP server process (repeatable); it otherwise gets only PATH, HOME, locale and TZ.', multiple: true}),
+    'session-idle-timeout': Flags.string({description: 'End MCP sessions idle this long, e.g. 30m.', env: 'GATEHOUSE_SESSION_IDLE_TIMEOUT', default: '30m'}),
+    'max-sessions': Flags.integer({description: 'Most MCP sessions at once; beyond it, 503 with Retry-After.', env: 'GATEHOUSE_MAX_SESSIONS', default: defaultGatewayLimits.maxSessions, min: 1}),
+    'max-message-bytes': Flags.integer({description: 'Largest MCP request body and line from the MCP server, bytes.', env: 'GATEHOUSE_MAX_MESSAGE_BYTES', default: defaultGatewayLimits.maxBodyBytes, min: 1024}),
     policy: Flags.string({description: 'Scope policy file (JSON or YAML): which scopes each tool, resource and prompt needs. Reloaded on change.', env: 'GATEHOUSE_POLICY'}),
     'token-rate-limit': Flags.integer({description: 'Token requests per minute per client (a client\'s own limit wins). Off unless set.', env: 'GATEHOUSE_TOKEN_RATE_LIMIT', min: 1}),
     'mcp-rate-limit': Flags.integer({description: 'MCP requests per minute per client (a client\'s own limit wins). Off unless set.', env: 'GATEHOUSE_MCP_RATE_LIMIT', min: 1}),
     'audit-retention-days': Flags.integer({description: 'Days the audit trail is kept.', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', default: 30, min: 1}),
     'log-format': Flags.string({description: 'Log lines as text or JSON.', env: 'GATEHOUSE_LOG_FORMAT', options: ['text', 'json'], default: 'text'}),
+    registration: Flags.boolean({description: 'Dynamic client registration at /oauth/register (RFC 7591); --no-registration turns it off.', env: 'GATEHOUSE_REGISTRATION', default: true, allowNo: true}),
+    'client-metadata-documents': Flags.boolean({description: 'Accept https client_ids described by client ID metadata documents; --no-client-metadata-documents turns it off.', env: 'GATEHOUSE_CLIENT_METADATA_DOCUMENTS', default: true, allowNo: true}),
+    'allow-private-metadata-hosts': Flags.boolean({description: 'Development only: fetch client metadata documents from loopback and private addresses.', env: 'GATEHOUSE_ALLOW_PRIVATE_METADATA_HOSTS', default: false}),
+    'auto-approve': Flags.boolean({description: 'Development only: approve every valid authorization request without the owner. Loopback host and issuer only.', env: 'GATEHOUSE_AUTO_APPROVE', default: false}),
+    'refresh-grace': Flags.integer({description: 'Seconds in which a just-rotated refresh token may be retried by its client (lost response).', env: 'GATEHOUSE_REFRESH_GRACE', default: 60, min: 0, max: 600}),
     'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
   }
 
   async run(): Promise<void> {
-    const {flags} = await this.parse(OAuthServer)
+    const {flags, argv} = await this.parse(OAuthServer)
+    const [command, ...args] = argv as string[]
     const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel})
     const server = await createServer({
       dataDir: resolveDataDir(flags['data-dir']),
@@ -45,13 +64,30 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
       tokenRateLimit: flags['token-rate-limit'] ?? null,
       mcpRateLimit: flags['mcp-rate-limit'] ?? null,
       auditRetentionDays: flags['audit-retention-days'],
+      command: command === undefined ? undefined : {command, args},
+      isolation: flags.isolation as Isolation,
+      childEnv: parseEnvPairs(flags.env ?? []),
+      gateway: {
+        sessionIdleTimeoutMs: parseDuration(flags['session-idle-timeout'], '--session-idle-timeout', {min: 10, max: 7 * 86_400}) * 1000,
+        maxSessions: flags['max-sessions'],
+        maxBodyBytes: flags['max-message-bytes'],
+        maxLineBytes: Math.max(flags['max-message-bytes'], defaultGatewayLimits.maxLineBytes),
+      },
+      interactive: {
+        registration: flags.registration,
+        metadataDocuments: flags['client-metadata-documents'],
+        allowPrivateMetadataHosts: flags['allow-private-metadata-hosts'],
+        autoApprove: flags['auto-approve'],
+        refreshGraceMs: flags['refresh-grace'] * 1000,
+      },
     })
     const c = this.colors
     if (server.keyStorage.notice) this.notice(server.keyStorage.notice)
     this.log(`${c.green('●')} gatehouse listening on ${c.bold(server.url)}`)
     this.log(`  issuer          ${server.issuer}`)
     this.log(`  token endpoint  ${server.issuer}/oauth/token`)
-    this.log(`  MCP endpoint    ${server.issuer}/mcp`)
+    this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : [command, ...args].join(' ')}; isolation ${flags.isolation})`)
+    this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)
     this.log(c.dim('  no client yet?  npx oauth-generate-client --name my-agent'))
@@ -66,4 +102,14 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     })
     logger.info('stopped')
   }
+}
+
+function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.slice(0, eq))) throw invalidInput(`--env ${JSON.stringify(pair)} is not KEY=VALUE`)
+    env[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return env
 }

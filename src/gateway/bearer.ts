@@ -52,4 +52,4 @@ export function createBearerCheck({
 }
 
 /** A quoted-string (RFC 9110 §5.6.4) can't hold a raw quote or backslash; drop control characters too. */
-const quote = (s: string) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, ' ')
+export const quote = (s: string) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, ' ')

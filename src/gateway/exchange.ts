@@ -23,12 +23,16 @@ export class Exchange {
   private stream: SseStream | undefined
   private outstanding: number
   private closed = false
+  /** Whether the (last) response was a JSON-RPC error; for the audit trail. */
+  failed = false
 
   constructor(
     private readonly res: ServerResponse,
     private readonly streams: StreamFactory,
     requests: number,
     sseFromStart: boolean,
+    /** Rewrites each response before it is sent (list filtering by scope). */
+    private readonly transform?: (json: string) => string,
   ) {
     this.outstanding = requests
     res.once('close', () => (this.closed = true))
@@ -48,6 +52,9 @@ export class Exchange {
 
   /** The response to one of this POST's requests. */
   final(json: string): void {
+    if (this.transform) json = this.transform(json)
+    // The fast path's lines start with a result; anything else is looked at properly.
+    this.failed = !json.startsWith('{"result"') && isError(json)
     this.outstanding--
     if (this.stream) {
       this.stream.send(json)
@@ -75,5 +82,13 @@ export class Exchange {
     if (this.res.headersSent) return
     this.stream = this.streams.openStream()
     if (!this.closed) this.stream.attach(this.res)
+  }
+}
+
+function isError(json: string): boolean {
+  try {
+    return (JSON.parse(json) as {error?: unknown}).error !== undefined
+  } catch {
+    return true
   }
 }

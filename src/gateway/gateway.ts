@@ -12,7 +12,8 @@ import {createBearerCheck} from './bearer.js'
 import {childEnv} from './child-env.js'
 import {createChildRegistry} from './child-registry.js'
 import {defaultServerSpec} from './default-server.js'
-import {createMcpEndpoint} from './mcp-endpoint.js'
+import {createMcpEndpoint, type EndpointDeps} from './mcp-endpoint.js'
+import type {ScopeGuard} from './scope-guard.js'
 import {Multiplexer} from './multiplexer.js'
 import type {Principal, TokenVerifier} from './principal.js'
 import {reapLeftoverChildren} from './reaper.js'
@@ -43,7 +44,14 @@ export interface GatewayOptions {
   /** Absolute URL of /.well-known/oauth-protected-resource/mcp. */
   resourceMetadataUrl: string
   authorizationServers: string[]
-  scopesSupported: string[]
+  /** For the resource metadata; a function when it changes (policy reloads). */
+  scopesSupported: readonly string[] | (() => readonly string[])
+  /** Tool-level scopes (a policy); absent: every valid token may use everything. */
+  scopes?: ScopeGuard
+  /** Opt-in per-client rate limit: seconds to wait, 0 to go ahead. */
+  admit?: EndpointDeps['admit']
+  /** Every MCP request, for the audit trail. */
+  onRequest?: EndpointDeps['onRequest']
   /** The stdio MCP server to gate; undefined = the bundled @modelcontextprotocol/server-memory. */
   command: {command: string; args: string[]} | undefined
   dataDir: string
@@ -59,7 +67,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   /** Everything under /mcp (POST, GET, DELETE), including the bearer check. */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+  handle(req: IncomingMessage, res: ServerResponse, log?: {clientId?: string}): Promise<void>
   /** The RFC 9728 document for /.well-known/oauth-protected-resource/mcp. */
   protectedResourceMetadata(): Record<string, unknown>
   stats(): {sessions: number; children: number}
@@ -158,6 +166,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     logger,
     clock,
+    scopes: options.scopes,
+    admit: options.admit,
+    onRequest: options.onRequest,
+    resourceMetadataUrl: options.resourceMetadataUrl,
   })
 
   function sweep(): void {
@@ -179,12 +191,14 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const timer = setInterval(sweep, limits.sweepIntervalMs ?? 1000)
   timer.unref()
-  const metadata = protectedResourceMetadata(options)
+  const scopesSupported = options.scopesSupported
+  const metadata = () =>
+    protectedResourceMetadata({...options, scopesSupported: typeof scopesSupported === 'function' ? scopesSupported() : scopesSupported})
 
   return {
     ready,
     sweep,
-    async handle(req, res) {
+    async handle(req, res, log) {
       if (!isReady) await ready
       if (closing) {
         req.resume()
@@ -193,7 +207,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         return
       }
       try {
-        await endpoint(req, res)
+        await endpoint(req, res, log)
       } catch (error) {
         logger.error('MCP endpoint failed', {error: error instanceof Error ? error.message : String(error)})
         if (!res.headersSent) {
@@ -202,7 +216,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         } else res.end()
       }
     },
-    protectedResourceMetadata: () => structuredClone(metadata),
+    protectedResourceMetadata: metadata,
     stats: () => ({sessions: sessions.size, children: [...multiplexers.values()].filter((m) => !m.dead).length}),
     childPids: () => [...multiplexers.values()].flatMap((m) => (m.pid !== undefined && !m.dead ? [m.pid] : [])),
     async close() {

@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../clock.js'
 import type {Logger} from '../log.js'
-import type {BearerCheck} from './bearer.js'
+import {quote, type BearerCheck} from './bearer.js'
 import {BodyTooLargeError, readBody} from './body.js'
 import {Exchange} from './exchange.js'
 import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, paramsOf, type JsonRpcMessage} from './json-rpc.js'
@@ -18,9 +18,28 @@ import type {Principal} from './principal.js'
 import {Session, type ClientCapabilities} from './session.js'
 import type {SessionTable} from './sessions.js'
 import {parseEventId} from './sse.js'
+import {targetOf, type ScopeGuard, type Target} from './scope-guard.js'
+
+/** One MCP request as the audit trail records it. */
+export interface McpRequestEvent {
+  principal: Principal
+  sessionId: string | null
+  method: string
+  name: string | null
+  outcome: 'ok' | 'error' | 'forbidden' | 'rate_limited'
+  durationMs: number
+}
 
 export interface EndpointDeps {
   checkBearer: BearerCheck
+  /** Tool-level scopes; absent: every valid token may use everything. */
+  scopes?: ScopeGuard
+  /** Opt-in per-client rate limit: seconds to wait before this principal's next request, 0 to go ahead. */
+  admit?: (principal: Principal) => Promise<number> | number
+  /** Called once per request (not notifications) when its answer is complete. */
+  onRequest?: (event: McpRequestEvent) => void
+  /** For the `resource_metadata` of the 403 scope challenge. */
+  resourceMetadataUrl: string
   sessions: SessionTable
   /** The child (multiplexer) a new session of this principal goes to; started if need be. */
   multiplexerFor(principal: Principal): Multiplexer
@@ -119,7 +138,17 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     if (!session) return
     if (isRequest(msg)) {
       if (!isId(msg.id)) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: bad id')
-      session.host.forwardRequest(session, msg, new Exchange(res, session, 1, false))
+      const target = targetOf(msg)
+      const started = clock.now()
+      if (target && deps.scopes && refuseScope(res, principal, session, msg.method as string, target, started)) return
+      const exchange = new Exchange(res, session, 1, false, deps.scopes?.listFilter(principal, msg.method as string))
+      if (deps.onRequest) {
+        const report = deps.onRequest
+        res.once('close', () =>
+          report({principal, sessionId: session.id, method: msg.method as string, name: target?.name ?? null, outcome: exchange.failed ? 'error' : 'ok', durationMs: clock.now() - started}),
+        )
+      }
+      session.host.forwardRequest(session, msg, exchange)
       return
     }
     if (isNotification(msg)) session.host.forwardNotification(session, msg)
@@ -127,6 +156,24 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     else return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC message')
     // transports §Sending Messages, 4: notifications and responses get 202 with no body.
     reply(res, 202, undefined)
+  }
+
+  /**
+   * HTTP 403 with the scope challenge when the token lacks a scope the target needs (RFC 6750
+   * §3.1; MCP 2025-11-25 authorization §Scope Challenge Handling). `scope` lists the token's
+   * scopes plus the missing ones, so a step-up does not lose what was granted ("recommended
+   * approach"). True when refused.
+   */
+  function refuseScope(res: ServerResponse, principal: Principal, session: Session, method: string, target: Target, started: number): boolean {
+    const {required, missing} = deps.scopes!.check(principal, target)
+    if (missing.length === 0) return false
+    const scope = [...new Set([...principal.scopes, ...required])].join(' ')
+    const description = `${target.kind.slice(0, -1)} ${target.name} needs scope ${missing.join(' ')}`
+    fail(res, 403, ErrorCode.InvalidRequest, `Forbidden: ${description}`, {
+      'www-authenticate': `Bearer error="insufficient_scope", scope="${quote(scope)}", resource_metadata="${quote(deps.resourceMetadataUrl)}", error_description="${quote(description)}"`,
+    })
+    deps.onRequest?.({principal, sessionId: session.id, method, name: target.name, outcome: 'forbidden', durationMs: clock.now() - started})
+    return true
   }
 
   /** A JSON-RPC batch: only in a session that negotiated 2025-03-26 (batching was removed in 2025-06-18). */
@@ -142,6 +189,12 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     }
     const session = lookup(req, res, principal)
     if (!session) return
+    if (deps.scopes) {
+      for (const m of msgs) {
+        const target = isRequest(m) ? targetOf(m) : undefined
+        if (target && refuseScope(res, principal, session, m.method as string, target, clock.now())) return
+      }
+    }
     if (session.protocolVersion !== '2025-03-26') {
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported in this protocol version')
     }
@@ -229,13 +282,22 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     reply(res, 200, undefined)
   }
 
-  return async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return async function handleMcp(req: IncomingMessage, res: ServerResponse, log?: {clientId?: string}): Promise<void> {
     const auth = await checkBearer(req)
     if (!auth.ok) {
       req.resume()
       return fail(res, auth.status, ErrorCode.InvalidRequest, `Unauthorized: ${auth.description}`, {
         'www-authenticate': auth.wwwAuthenticate,
       })
+    }
+    if (log) log.clientId = auth.principal.clientId
+    if (deps.admit) {
+      const wait = await deps.admit(auth.principal)
+      if (wait > 0) {
+        req.resume()
+        deps.onRequest?.({principal: auth.principal, sessionId: sessionHeader(req) ?? null, method: req.method ?? '', name: null, outcome: 'rate_limited', durationMs: 0})
+        return fail(res, 429, ErrorCode.InvalidRequest, 'Too Many Requests: rate limit reached', {'retry-after': String(Math.max(1, Math.ceil(wait)))})
+      }
     }
     switch (req.method) {
       case 'POST':

@@ -18,6 +18,7 @@ export function createTokenVerifier({
   clients,
   revocations,
   clock,
+  revokedGrants,
   maxCached = 10_000,
 }: {
   issuer: string
@@ -26,6 +27,8 @@ export function createTokenVerifier({
   clients: ClientDirectory
   revocations: RevocationList
   clock: Clock
+  /** Grants revoked (consent revoked, code or refresh token replayed): their access tokens (`gid`) are refused. */
+  revokedGrants?: {refresh(): Promise<void>; has(grantId: string): boolean}
   maxCached?: number
 }): TokenVerifier & {inspect(token: string): Promise<VerifiedAccessToken & {clientName: string}>} {
   const cache = new Map<string, VerifiedAccessToken>()
@@ -44,6 +47,10 @@ export function createTokenVerifier({
     }
     await revocations.refresh()
     if (revocations.has(verified.jti)) throw new InvalidTokenError('the access token was revoked')
+    if (verified.grantId !== undefined && revokedGrants) {
+      await revokedGrants.refresh()
+      if (revokedGrants.has(verified.grantId)) throw new InvalidTokenError('the authorization behind the access token was revoked')
+    }
     const client = await clients.get(verified.clientId)
     if (!client || client.revokedAt !== null) throw new InvalidTokenError('the client was revoked')
     return {...verified, clientName: client.name}

@@ -109,6 +109,50 @@ export const migrations: Migration[] = [
   },
   {
     version: 3,
+    name: 'interactive authorization: grants, consents, owner; registered clients may share names',
+    sql: `
+      -- Registered clients (RFC 7591, metadata documents) may share a name (many "Claude Code"s);
+      -- only clients made with the CLI keep unique active names.
+      DROP INDEX clients_active_name;
+      CREATE UNIQUE INDEX clients_active_name ON clients(name) WHERE revoked_at IS NULL AND registration = 'cli';
+      CREATE INDEX clients_registration ON clients(registration, created_at) WHERE revoked_at IS NULL;
+
+      -- One authorization by the owner of one client: codes, refresh tokens (tokens.family_id)
+      -- and access tokens (the gid claim) point here, so revoking a grant revokes them all.
+      CREATE TABLE grants (
+        id              TEXT PRIMARY KEY,
+        client_id       TEXT NOT NULL REFERENCES clients(id),
+        subject         TEXT NOT NULL,
+        scope           TEXT NOT NULL,
+        resource        TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        revoked_at      INTEGER,
+        revoked_reason  TEXT
+      ) STRICT;
+      CREATE INDEX grants_client ON grants(client_id);
+      CREATE INDEX grants_revoked ON grants(revoked_at) WHERE revoked_at IS NOT NULL;
+
+      -- What the owner approved, per client and scope set; revocable.
+      CREATE TABLE consents (
+        client_id   TEXT NOT NULL REFERENCES clients(id),
+        subject     TEXT NOT NULL,
+        scope       TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+      ) STRICT;
+      CREATE UNIQUE INDEX consents_active ON consents(client_id, subject, scope) WHERE revoked_at IS NULL;
+
+      -- The owner who approves interactive clients: one row, a slow password hash.
+      CREATE TABLE owner (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        password_hash  TEXT NOT NULL,
+        updated_at     INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 4,
     name: 'per-client request rate limits',
     sql: `
       -- Requests per minute; NULL means the server-wide setting (which is off unless set).

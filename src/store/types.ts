@@ -114,11 +114,138 @@ export interface AuditRepository {
   prune(before: number): Promise<number>
 }
 
+/** One authorization of a client by the owner (src/oauth/grants/*): codes, refresh tokens and access tokens point here. */
+export interface GrantRecord {
+  id: string
+  clientId: string
+  subject: string
+  scopes: string[]
+  resource: string
+  createdAt: number
+  expiresAt: number
+  revokedAt: number | null
+}
+
+/** An authorization code, stored by the SHA-256 of its value. */
+export interface AuthorizationCodeRecord {
+  hash: string
+  grantId: string
+  clientId: string
+  redirectUri: string
+  /** Whether the authorization request carried redirect_uri (then the token request must too). */
+  redirectUriGiven: boolean
+  codeChallenge: string
+  scopes: string[]
+  resource: string
+  createdAt: number
+  expiresAt: number
+}
+
+/** A refresh token, stored by the SHA-256 of its value. */
+export interface RefreshTokenRecord {
+  hash: string
+  grantId: string
+  clientId: string
+  scopes: string[]
+  createdAt: number
+  expiresAt: number
+}
+
+export type CodeRedemption =
+  | {outcome: 'redeemed'; code: AuthorizationCodeRecord; grant: GrantRecord}
+  | {outcome: 'unknown' | 'expired' | 'wrong_client' | 'grant_revoked'}
+  /** Already redeemed: the grant and everything issued from it were revoked just now. */
+  | {outcome: 'replayed'}
+
+export type RefreshRotation =
+  | {outcome: 'rotated'; grant: GrantRecord; previous: RefreshTokenRecord; retried: boolean}
+  | {outcome: 'unknown' | 'expired' | 'wrong_client' | 'grant_revoked'}
+  /** A rotated token used again outside the grace period: the whole family was revoked. */
+  | {outcome: 'replayed'}
+
+export interface GrantRepository {
+  create(grant: GrantRecord): Promise<void>
+  find(id: string): Promise<GrantRecord | undefined>
+  insertCode(code: AuthorizationCodeRecord): Promise<void>
+  /**
+   * Redeems a code in one immediate transaction (racing redemptions: one wins). `check` runs
+   * inside it and may throw to refuse without consuming (wrong verifier, redirect URI). A
+   * second redemption revokes the grant. On success `refresh`, when given, is stored with it.
+   */
+  redeemCode(
+    hash: string,
+    options: {clientId: string; now: number; check(code: AuthorizationCodeRecord): void; refresh?: {hash: string; createdAt: number; expiresAt: number} | undefined},
+  ): Promise<CodeRedemption>
+  /**
+   * Rotates a refresh token in one immediate transaction: the old one is consumed and `next`
+   * stored. A consumed token is accepted again only within `graceMs` of its rotation, from the
+   * same client, while its successor is unused (that successor is then revoked); any other reuse
+   * revokes the grant. `check` may throw (scope, resource) to refuse without changing anything.
+   */
+  rotateRefreshToken(
+    hash: string,
+    options: {clientId: string; now: number; graceMs: number; next: Omit<RefreshTokenRecord, 'hash' | 'grantId' | 'clientId' | 'scopes'> & {hash: string}; check(grant: GrantRecord, token: RefreshTokenRecord): void},
+  ): Promise<RefreshRotation>
+  /** Revokes one grant (and its codes and refresh tokens); false when absent or already revoked. */
+  revoke(id: string, at: number, reason: string): Promise<boolean>
+  /** Revokes a client's grants for a subject; returns how many. */
+  revokeForClient(clientId: string, subject: string, at: number, reason: string): Promise<number>
+  /** The refresh token with this hash, whatever its state. */
+  findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>
+  /** Ids of grants revoked at or after `since` (older ones have no live access token left). */
+  revokedSince(since: number): Promise<string[]>
+  /** Deletes expired codes and refresh tokens, and grants expired long ago; returns how many rows went. */
+  prune(now: number): Promise<number>
+}
+
+export interface ConsentRecord {
+  clientId: string
+  subject: string
+  scopes: string[]
+  createdAt: number
+  revokedAt: number | null
+}
+
+export interface ConsentRepository {
+  /** Records an approval (idempotent for the same client, subject and scope set). */
+  remember(consent: {clientId: string; subject: string; scopes: string[]; at: number}): Promise<void>
+  /** Active consents of a client for a subject. */
+  active(clientId: string, subject: string): Promise<ConsentRecord[]>
+  list(options: {includeRevoked: boolean}): Promise<ConsentRecord[]>
+  /** Revokes a client's consents and, in the same transaction, the grants made under them. */
+  revokeClient(clientId: string, at: number): Promise<{consents: number; grants: number}>
+}
+
+export interface OwnerRepository {
+  passwordHash(): Promise<string | undefined>
+  setPasswordHash(hash: string, at: number): Promise<void>
+}
+
+/** Clients that registered themselves (RFC 7591) or are described by a metadata document. */
+export interface RegisteredClientRepository {
+  /**
+   * Inserts or refreshes a metadata-document client (its id is the document URL). A revoked one
+   * stays revoked; returns the record as stored.
+   */
+  upsertMetadataDocumentClient(client: NewClient): Promise<ClientRecord>
+  /** How many active self-registered clients exist. */
+  countActive(): Promise<number>
+  /**
+   * Revokes self-registered clients created before `neverUsedBefore` and never used, or last
+   * used before `idleBefore`; returns their ids.
+   */
+  expireUnused(options: {neverUsedBefore: number; idleBefore: number; at: number}): Promise<string[]>
+}
+
 export interface Store {
   readonly audit: AuditRepository
   readonly clients: ClientRepository
   readonly signingKeys: SigningKeyRepository
   readonly tokens: TokenRepository
+  readonly grants: GrantRepository
+  readonly consents: ConsentRepository
+  readonly owner: OwnerRepository
+  readonly registeredClients: RegisteredClientRepository
   /**
    * A number that changes whenever another connection (the CLI, another daemon) has committed a
    * change. Cheap enough to ask on every request; caches compare it to know when to drop.

@@ -4,6 +4,21 @@ import {fileURLToPath} from 'node:url'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
+/**
+ * The environment the real executables run with in tests: a bare one (as under a service
+ * manager), no colours, no keychain, and the test's own data dir.
+ */
+export function binEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NO_COLOR: '1',
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_NO_KEYCHAIN: '1',
+    ...extra,
+  }
+}
+
 export interface RunResult {
   code: number | null
   stdout: string
@@ -21,14 +36,7 @@ export function runBin(
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin', `${bin}.js`), ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        NO_COLOR: '1',
-        GATEHOUSE_DATA_DIR: dataDir,
-        GATEHOUSE_NO_KEYCHAIN: '1',
-        ...env,
-      },
+      env: binEnv(dataDir, env),
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''

@@ -1,7 +1,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
-import {repoRoot} from './cli.js'
+import {binEnv, repoRoot} from './cli.js'
 
 export interface Daemon {
   url: string
@@ -21,14 +21,7 @@ export async function startDaemon(
   {dataDir, args = [], env = {}}: {dataDir: string; args?: string[]; env?: Record<string, string>},
 ): Promise<Daemon> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oauth-server.js'), '--port', '0', ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      NO_COLOR: '1',
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_NO_KEYCHAIN: '1',
-      ...env,
-    },
+    env: binEnv(dataDir, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

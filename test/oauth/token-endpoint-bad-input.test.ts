@@ -107,7 +107,7 @@ test('private_key_jwt: bad signatures, wrong audience, long-lived and replayed a
   }
 })
 
-async function forge(header: Record<string, unknown>, payload: Record<string, unknown>, key?: CryptoKey): Promise<string> {
+async function forge(header: Record<string, unknown>, payload: Record<string, unknown>, key?: import('node:crypto').webcrypto.CryptoKey): Promise<string> {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
   if (!key) return `${enc(header)}.${enc(payload)}.`
   return new SignJWT(payload).setProtectedHeader(header as {alg: string}).sign(key)
@@ -125,7 +125,7 @@ test('tokens that are not ours, not for us, or not valid any more are refused', 
     ['alg none', await forge({alg: 'none', typ: 'at+jwt', kid: header.kid}, claims)],
     ['foreign key, our kid', await forge({alg: 'ES256', typ: 'at+jwt', kid: header.kid}, claims, foreign.privateKey)],
     ['foreign key, unknown kid', await forge({alg: 'ES256', typ: 'at+jwt', kid: 'attacker'}, claims, foreign.privateKey)],
-    ['HS256 with the public key as secret', await forge({alg: 'HS256', typ: 'at+jwt', kid: header.kid}, claims, (await crypto.subtle.generateKey({name: 'HMAC', hash: 'SHA-256'}, true, ['sign'])) as CryptoKey)],
+    ['HS256 with the public key as secret', await forge({alg: 'HS256', typ: 'at+jwt', kid: header.kid}, claims, (await crypto.subtle.generateKey({name: 'HMAC', hash: 'SHA-256'}, true, ['sign'])) as import('node:crypto').webcrypto.CryptoKey)],
     ['tampered payload', `${real.split('.')[0]}.${Buffer.from(JSON.stringify({...claims, scope: 'admin'})).toString('base64url')}.${real.split('.')[2]}`],
     ['garbage', 'abc.def.ghi'],
   ]

@@ -102,3 +102,17 @@ test('last-use times are written in one batch and never move backwards', async (
   assert.equal((await store.clients.findById(a.client.id))?.lastUsedAt, 2000)
   assert.equal((await store.clients.findById(b.client.id))?.lastUsedAt, 3000)
 })
+
+test('self-registered clients may share a name with each other and with a CLI client; naming an ambiguous one asks for the id', async (t) => {
+  const store = openSqliteStore(tempDir(t))
+  t.after(() => store.close())
+  const clock = manualClock()
+  const admin = createClientAdmin({store, clock})
+  const cli = await admin.generate({name: 'Claude Code'})
+  const registered = {...cli.client, id: 'gtc_registered1', registration: 'dynamic' as const, secretHash: null, authMethod: 'none' as const}
+  await store.clients.insert(registered)
+  await store.clients.insert({...registered, id: 'gtc_registered2'})
+  await assert.rejects(admin.generate({name: 'Claude Code'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT', 'still unique among CLI clients')
+  await assert.rejects(admin.revoke('Claude Code', {by: 'test'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT' && /give the client id/.test(e.message))
+  assert.equal((await admin.revoke('gtc_registered1', {by: 'test'})).id, 'gtc_registered1')
+})

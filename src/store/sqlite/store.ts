@@ -8,6 +8,10 @@ import {createSqliteClients} from './clients.js'
 import {openDatabase, storageError} from './open.js'
 import {createSqliteSigningKeys} from './signing-keys.js'
 import {createSqliteTokens} from './tokens.js'
+import {createSqliteConsents} from './consents.js'
+import {createSqliteGrants} from './grants.js'
+import {createSqliteOwner} from './owner.js'
+import {createSqliteRegisteredClients} from './registered-clients.js'
 
 export interface SqliteStore extends Store {
   readonly file: string
@@ -31,6 +35,10 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
     clients: createSqliteClients(db),
     signingKeys: createSqliteSigningKeys(db),
     tokens: createSqliteTokens(db),
+    grants: createSqliteGrants(db),
+    consents: createSqliteConsents(db),
+    owner: createSqliteOwner(db),
+    registeredClients: createSqliteRegisteredClients(db),
     changeCounter: () => dataVersion.get() as number,
     async close() {
       if (db.open) db.close()

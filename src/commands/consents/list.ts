@@ -1,0 +1,32 @@
+import {Flags} from '@oclif/core'
+import Table from 'cli-table3'
+import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
+import {createConsentAdmin} from '../../owner/consents.js'
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+export default class ConsentsList extends BaseCommand {
+  static override summary = "List the owner's remembered approvals of interactive clients."
+  static override examples = ['<%= config.bin %> consents list', '<%= config.bin %> consents list --all --json']
+  static override flags = {
+    all: Flags.boolean({description: 'Include revoked consents.', default: false}),
+    json: jsonFlag,
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(ConsentsList)
+    const consents = await createConsentAdmin({store: this.openStore(flags['data-dir']), clock: this.clock}).list({includeRevoked: flags.all})
+    if (flags.json) {
+      return this.printJson(
+        consents.map((c) => ({client_id: c.clientId, client_name: c.clientName, registration: c.registration, scopes: c.scopes, created_at: iso(c.createdAt), revoked_at: iso(c.revokedAt), status: c.revokedAt === null ? 'active' : 'revoked'})),
+      )
+    }
+    if (consents.length === 0) return this.log('No consents.')
+    const c = this.colors
+    const table = new Table({head: ['Client', 'Client ID', 'Scopes', 'Approved (UTC)', 'Status'].map((h) => c.bold(h)), style: {head: [], border: []}, wordWrap: true})
+    for (const k of consents) {
+      table.push([k.clientName, k.clientId, k.scopes.join(' ') || '-', iso(k.createdAt)!.slice(0, 16).replace('T', ' '), k.revokedAt === null ? c.green('active') : c.red('revoked')])
+    }
+    this.log(table.toString())
+  }
+}

@@ -1,0 +1,171 @@
+import type {ServerResponse} from 'node:http'
+import type {Clock} from '../../clock.js'
+import {readParams} from '../../http/body.js'
+import {NO_STORE} from '../../http/respond.js'
+import type {Handler} from '../../http/router.js'
+import {verifyPassword} from '../../owner/password.js'
+import type {Store} from '../../store/types.js'
+import type {AuthFailureLimiter} from '../rate-limit.js'
+import type {ResourceResolver} from '../resource.js'
+import type {CodeIssuer} from './code-issuer.js'
+import type {SessionCookie} from './cookies.js'
+import {AuthorizePageError, AuthorizeRedirectError} from './errors.js'
+import {consentPage, errorPage, sendPage} from './pages.js'
+import {parseAuthorizationRequest, type AuthorizationRequest, type ClientResolver} from './request.js'
+import type {BrowserSession, SessionStore} from './sessions.js'
+
+/** The one subject of this server: its owner (a single-user gateway). */
+export const OWNER_SUBJECT = 'owner'
+/** The owner's login budget is kept under this key in the failure limiter. */
+const OWNER_KEY = '\u0000owner'
+
+/**
+ * Sends the browser back to the client with the authorization response. Every response,
+ * success or error, carries `iss` (RFC 9207 §2) and echoes `state` (RFC 6749 §4.1.2).
+ */
+function redirectBack(res: ServerResponse, status: 302 | 303, target: {redirectUri: string; state: string | undefined}, issuer: string, params: Record<string, string>, headers: Record<string, string> = {}) {
+  const url = new URL(target.redirectUri)
+  for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v)
+  if (target.state !== undefined) url.searchParams.append('state', target.state)
+  url.searchParams.append('iss', issuer)
+  res.writeHead(status, {...NO_STORE, ...headers, Location: url.href}).end()
+}
+
+/**
+ * GET and POST /oauth/authorize: validate the request, have the owner log in and approve (or
+ * find an approval remembered for this client and scope set), then redirect with a code.
+ * After a POST the redirect is a 303, so the browser does not re-send the form, password
+ * included, to the client (RFC 9700 §4.12).
+ */
+export function createAuthorizationEndpoint({
+  issuer,
+  store,
+  clock,
+  resolveClient,
+  resolveResource,
+  sessions,
+  cookie,
+  issueCode,
+  limiter,
+  autoApprove,
+  maxBodyBytes,
+  action,
+}: {
+  issuer: string
+  store: Store
+  clock: Clock
+  resolveClient: ClientResolver
+  resolveResource: ResourceResolver
+  sessions: SessionStore
+  cookie: SessionCookie
+  issueCode: CodeIssuer
+  limiter: AuthFailureLimiter
+  /** Development only (loopback issuer): approve every valid request without asking. */
+  autoApprove: boolean
+  maxBodyBytes: number
+  /** Where the consent form posts (the issuer's /oauth/authorize). */
+  action: string
+}): {get: Handler; post: Handler} {
+  const cookieFor = (s: BrowserSession) => cookie.serialize(s.id, (s.expiresAt - clock.now()) / 1000)
+
+  async function approve(res: ServerResponse, status: 302 | 303, request: AuthorizationRequest, headers: Record<string, string> = {}) {
+    const code = await issueCode(request, OWNER_SUBJECT)
+    redirectBack(res, status, request, issuer, {code}, headers)
+  }
+
+  async function remembered(request: AuthorizationRequest): Promise<boolean> {
+    const consents = await store.consents.active(request.client.id, OWNER_SUBJECT)
+    return consents.some((c) => request.scopes.every((s) => c.scopes.includes(s)))
+  }
+
+  function showConsent(res: ServerResponse, status: number, request: AuthorizationRequest, session: BrowserSession, requestId: string, error?: string, headers: Record<string, string> = {}) {
+    sendPage(
+      res,
+      status,
+      `Authorize ${request.client.name}`,
+      consentPage({
+        clientName: request.client.name,
+        clientId: request.client.id,
+        registration: request.client.registration,
+        redirectUri: request.redirectUri,
+        scopes: request.scopes,
+        requestId,
+        csrf: session.csrf,
+        needsPassword: session.ownerAt === null,
+        error,
+        action,
+      }),
+      headers,
+    )
+  }
+
+  /** The authorization endpoint's own error mapping: a page, or a redirect to a trusted client. */
+  const guarded =
+    (status: 302 | 303, handler: Handler): Handler =>
+    async (req, res, ctx) => {
+      try {
+        await handler(req, res, ctx)
+      } catch (error) {
+        if (error instanceof AuthorizePageError) return sendPage(res, error.status, error.title, errorPage(error.title, error.detail))
+        if (error instanceof AuthorizeRedirectError) {
+          return redirectBack(res, status, error.target, issuer, {error: error.code, error_description: error.description})
+        }
+        throw error
+      }
+    }
+
+  const get: Handler = async (req, res, ctx) => {
+    const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource})
+    ctx.clientId = request.client.id
+    if (autoApprove) return approve(res, 302, request)
+    let session = sessions.get(cookie.read(req))
+    const headers: Record<string, string> = {}
+    if (!session) {
+      session = sessions.create()
+      headers['Set-Cookie'] = cookieFor(session)
+    }
+    if (session.ownerAt !== null && (await remembered(request))) return approve(res, 302, request, headers)
+    showConsent(res, 200, request, session, sessions.park(session.id, request), undefined, headers)
+  }
+
+  const post: Handler = async (req, res, ctx) => {
+    const params = await readParams(req, maxBodyBytes)
+    let session = sessions.get(cookie.read(req))
+    if (!session) throw new AuthorizePageError(400, 'Session expired', 'this page expired or cookies are blocked; start again from the application')
+    // CSRF (RFC 6749 §10.12, MCP security best practices): the token bound to this session.
+    if (!sessions.csrfMatches(session, params.get('csrf_token'))) {
+      throw new AuthorizePageError(403, 'Request refused', 'the form could not be verified (CSRF token); start again from the application')
+    }
+    const requestId = params.get('request_id') ?? ''
+    const request = sessions.pending(requestId, session.id)
+    if (!request) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
+    ctx.clientId = request.client.id
+    const decision = params.get('decision')
+    if (decision === 'deny') {
+      sessions.settle(requestId)
+      return redirectBack(res, 303, request, issuer, {error: 'access_denied', error_description: 'the owner denied the request'})
+    }
+    if (decision !== 'approve') throw new AuthorizePageError(400, 'Invalid request', 'decision must be approve or deny')
+
+    const headers: Record<string, string> = {}
+    if (session.ownerAt === null) {
+      // Owner logins are rate-limited per address (CONTRACT.md, RFC 9700 §4.10 brute force).
+      const wait = limiter.retryAfter(OWNER_KEY, ctx.remoteAddress)
+      if (wait > 0) return showConsent(res, 429, request, session, requestId, `Too many failed attempts; try again in ${Math.ceil(wait)} seconds.`, {'Retry-After': String(Math.ceil(wait))})
+      const hash = await store.owner.passwordHash()
+      if (!hash) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: gatehouse owner set-password')
+      if (!(await verifyPassword(params.get('password') ?? '', hash))) {
+        limiter.failed(OWNER_KEY, ctx.remoteAddress)
+        return showConsent(res, 401, request, session, requestId, 'Wrong password.')
+      }
+      limiter.succeeded(OWNER_KEY, ctx.remoteAddress)
+      session = sessions.login(session)
+      headers['Set-Cookie'] = cookieFor(session)
+    }
+    sessions.settle(requestId)
+    await store.consents.remember({clientId: request.client.id, subject: OWNER_SUBJECT, scopes: request.scopes, at: clock.now()})
+    await approve(res, 303, request, headers)
+  }
+
+  return {get: guarded(302, get), post: guarded(303, post)}
+}

@@ -1,0 +1,175 @@
+import type {Dispatcher} from 'undici'
+import type {Clock} from '../../clock.js'
+import {GatehouseError} from '../../errors.js'
+import {isLoopbackAddress} from '../../http/guards.js'
+import type {Route} from '../../http/router.js'
+import type {Store} from '../../store/types.js'
+import type {ClientDirectory} from '../client-directory.js'
+import {authorizationCodeGrant} from '../grants/authorization-code.js'
+import type {Grant} from '../grants/grant.js'
+import {refreshTokenGrant, refreshTokenRevoker, REFRESH_GRACE_MS} from '../grants/refresh-token.js'
+import {loadRevokedGrants} from '../grants/revoked-grants.js'
+import type {Keyring} from '../keys/keyring.js'
+import {createGuardedAgent} from '../metadata-document/guarded-agent.js'
+import {createMetadataDocumentClients} from '../metadata-document/metadata-document-clients.js'
+import {createBuckets, type AuthFailureLimiter, type BucketLimit} from '../rate-limit.js'
+import {createRegistrationEndpoint} from '../registration/register-endpoint.js'
+import type {ResourceResolver} from '../resource.js'
+import {createAuthorizationEndpoint} from './authorize-endpoint.js'
+import {createClientResolver} from './client-resolver.js'
+import {createCodeIssuer} from './code-issuer.js'
+import {sessionCookie} from './cookies.js'
+import {createSessionStore} from './sessions.js'
+
+export interface InteractiveOptions {
+  /** Development only: approve every valid request without the owner (loopback issuer and bind only). */
+  autoApprove?: boolean
+  /** Dynamic client registration at /oauth/register (default on). */
+  registration?: boolean
+  /** https client_ids resolved through client ID metadata documents (default on). */
+  metadataDocuments?: boolean
+  /** Development only: let metadata documents live on loopback or private addresses. */
+  allowPrivateMetadataHosts?: boolean
+  /** See src/oauth/grants/refresh-token.ts. */
+  refreshGraceMs?: number
+  /** Registrations allowed per remote address. */
+  registrationLimit?: BucketLimit
+  maxRegisteredClients?: number
+  /** A self-registered client never used is revoked after this long; one used, after this long idle. */
+  registeredNeverUsedMs?: number
+  registeredIdleMs?: number
+  metadataDocumentTimeoutMs?: number
+  metadataDocumentMaxBytes?: number
+  /** Extra CA certificates for metadata-document fetches (tests; the daemon honours NODE_EXTRA_CA_CERTS). */
+  metadataDocumentCa?: string
+}
+
+export const interactiveDefaults = {
+  registrationLimit: {burst: 20, perMinute: 2},
+  maxRegisteredClients: 1000,
+  registeredNeverUsedMs: 24 * 3600_000,
+  registeredIdleMs: 90 * 86_400_000,
+}
+
+/**
+ * Interactive authorization (authorization code + PKCE, refresh tokens, registration, metadata
+ * documents), assembled for the composition root: its grants, routes, metadata and upkeep.
+ */
+export async function createInteractiveAuthorization({
+  options,
+  issuer,
+  issuerUrl,
+  host,
+  store,
+  clients,
+  clock,
+  keyring,
+  resolveResource,
+  limiter,
+  scopes,
+  maxBodyBytes,
+}: {
+  options: InteractiveOptions
+  issuer: string
+  issuerUrl: URL
+  host: string
+  store: Store
+  clients: ClientDirectory
+  clock: Clock
+  keyring: Keyring
+  resolveResource: ResourceResolver
+  limiter: AuthFailureLimiter
+  /** Scopes this server offers; a function, as a policy reload changes them. */
+  scopes: () => readonly string[]
+  maxBodyBytes: number
+}) {
+  const autoApprove = options.autoApprove ?? false
+  if (autoApprove && !(isLoopbackAddress(issuerUrl.hostname) && isLoopbackAddress(host))) {
+    throw new GatehouseError('CONFIG', '--auto-approve is for loopback-only development: it needs a loopback --host and issuer, never a public one')
+  }
+  const registration = options.registration ?? true
+  const metadataDocuments = options.metadataDocuments ?? true
+  const revokedGrants = await loadRevokedGrants({store, clock})
+  const grantDeps = {store, issuer, keyring, clock, resolveResource, revokedGrants}
+  const grants: Grant[] = [authorizationCodeGrant(grantDeps), refreshTokenGrant({...grantDeps, graceMs: options.refreshGraceMs ?? REFRESH_GRACE_MS})]
+
+  let agent: Dispatcher | undefined
+  const documents = metadataDocuments
+    ? createMetadataDocumentClients({
+        store,
+        clients,
+        clock,
+        supportedScopes: scopes,
+        dispatcher: (agent = createGuardedAgent({
+          allowNonPublic: options.allowPrivateMetadataHosts ?? false,
+          connectTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
+          headersTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
+          bodyTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
+          ca: options.metadataDocumentCa,
+        })),
+        ...(options.metadataDocumentTimeoutMs ? {timeoutMs: options.metadataDocumentTimeoutMs} : {}),
+        ...(options.metadataDocumentMaxBytes ? {maxBytes: options.metadataDocumentMaxBytes} : {}),
+      })
+    : undefined
+
+  const authorize = createAuthorizationEndpoint({
+    issuer,
+    store,
+    clock,
+    resolveClient: createClientResolver({clients, metadataDocuments: documents}),
+    resolveResource,
+    sessions: createSessionStore({clock}),
+    cookie: sessionCookie({secure: issuerUrl.protocol === 'https:'}),
+    issueCode: createCodeIssuer({store, clock}),
+    limiter,
+    autoApprove,
+    maxBodyBytes,
+    action: `${issuer}/oauth/authorize`,
+  })
+  const register = registration
+    ? createRegistrationEndpoint({
+        store,
+        clients,
+        clock,
+        limiter: createBuckets(options.registrationLimit ?? interactiveDefaults.registrationLimit, clock),
+        supportedScopes: scopes,
+        defaultScopes: scopes,
+        maxBodyBytes: Math.min(maxBodyBytes, 16 * 1024),
+        maxRegisteredClients: options.maxRegisteredClients ?? interactiveDefaults.maxRegisteredClients,
+      })
+    : undefined
+
+  // The consent pages are same-origin only (CORS class none); registration is public (browser-based clients).
+  const routes: Route[] = []
+  for (const path of ['/oauth/authorize', '/authorize']) {
+    routes.push({method: 'GET', path, cors: 'none', handler: authorize.get}, {method: 'POST', path, cors: 'none', handler: authorize.post})
+  }
+  if (register) for (const path of ['/oauth/register', '/register']) routes.push({method: 'POST', path, cors: 'public', handler: register})
+
+  return {
+    grants,
+    routes,
+    revokedGrants,
+    authMethods: ['none'],
+    urls: {authorization: `${issuer}/oauth/authorize`, ...(register ? {registration: `${issuer}/oauth/register`} : {})},
+    metadata: {
+      // RFC 9207 §3: every authorization response carries iss.
+      authorization_response_iss_parameter_supported: true,
+      ...(documents ? {client_id_metadata_document_supported: true} : {}),
+    },
+    revokers: [refreshTokenRevoker({store, clock, revokedGrants})],
+    /** Periodic upkeep: expired codes and refresh tokens, unused registrations. */
+    async maintain(): Promise<void> {
+      const now = clock.now()
+      await store.grants.prune(now)
+      await store.registeredClients.expireUnused({
+        neverUsedBefore: now - (options.registeredNeverUsedMs ?? interactiveDefaults.registeredNeverUsedMs),
+        idleBefore: now - (options.registeredIdleMs ?? interactiveDefaults.registeredIdleMs),
+        at: now,
+      })
+    },
+    async close(): Promise<void> {
+      await agent?.close()
+    },
+  }
+}

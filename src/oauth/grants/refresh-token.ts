@@ -1,0 +1,101 @@
+import {randomBytes} from 'node:crypto'
+import type {Clock} from '../../clock.js'
+import type {RandomBytes} from '../../clients/credentials.js'
+import type {Store} from '../../store/types.js'
+import {InvalidGrant, InvalidRequest, InvalidTarget} from '../errors.js'
+import type {Keyring} from '../keys/keyring.js'
+import type {ResourceResolver} from '../resource.js'
+import {grantedScopes} from '../scopes.js'
+import {REFRESH_TOKEN_TTL_MS} from './authorization-code.js'
+import type {Grant} from './grant.js'
+import {grantTokenResponse} from './issue-tokens.js'
+import {newRefreshToken, opaqueTokenHash, REFRESH_TOKEN_PREFIX} from './opaque-tokens.js'
+import type {RevokedGrants} from './revoked-grants.js'
+
+/**
+ * How long after a rotation the old refresh token may be presented again by the same client:
+ * its response (with the new token) may have been lost on the way. Within it, the retry gets a
+ * fresh pair and the unused successor is revoked; after it, reuse revokes the whole family.
+ */
+export const REFRESH_GRACE_MS = 60_000
+
+/**
+ * OAuth 2.1 §4.3: refresh with rotation (§4.3.1; MCP authorization: "authorization servers MUST
+ * rotate refresh tokens" for public clients). The scope may narrow but never widen (RFC 6749 §6:
+ * "MUST NOT include any scope not originally granted"); the resource stays the grant's. Reuse
+ * of a rotated token outside the grace period revokes the family (RFC 9700 §4.14.2).
+ */
+export function refreshTokenGrant({
+  store,
+  issuer,
+  keyring,
+  clock,
+  resolveResource,
+  revokedGrants,
+  graceMs = REFRESH_GRACE_MS,
+  random = randomBytes,
+  refreshTtlMs = REFRESH_TOKEN_TTL_MS,
+}: {
+  store: Store
+  issuer: string
+  keyring: Keyring
+  clock: Clock
+  resolveResource: ResourceResolver
+  revokedGrants: RevokedGrants
+  graceMs?: number
+  random?: RandomBytes
+  refreshTtlMs?: number
+}): Grant {
+  return {
+    type: 'refresh_token',
+    async handle({client, params}) {
+      const presented = params.get('refresh_token')
+      if (!presented) throw new InvalidRequest('refresh_token is required')
+      const scope = params.get('scope')
+      const resource = params.get('resource')
+      const now = clock.now()
+      const next = newRefreshToken(random)
+      let scopes: string[] = []
+      const result = await store.grants.rotateRefreshToken(opaqueTokenHash(presented), {
+        clientId: client.id,
+        now,
+        graceMs,
+        next: {hash: opaqueTokenHash(next), createdAt: now, expiresAt: now + refreshTtlMs},
+        check(grant, token) {
+          scopes = grantedScopes(scope, token.scopes)
+          if (resource !== undefined && resolveResource(resource) !== grant.resource) throw new InvalidTarget('resource differs from the one this grant is for')
+        },
+      })
+      switch (result.outcome) {
+        case 'rotated':
+          if (result.retried) revokedGrants.markStale()
+          return grantTokenResponse({client, grant: result.grant, scopes, refreshToken: next}, {issuer, keyring, clock})
+        case 'replayed':
+          revokedGrants.markStale()
+          throw new InvalidGrant('the refresh token was already used; the whole authorization is revoked')
+        case 'expired':
+          throw new InvalidGrant('the refresh token expired')
+        case 'grant_revoked':
+          throw new InvalidGrant('the refresh token was revoked')
+        default:
+          throw new InvalidGrant('the refresh token is not valid')
+      }
+    },
+  }
+}
+
+/**
+ * For the revocation endpoint (RFC 7009 §2.1): revoking a refresh token revokes its grant, and
+ * so the access tokens issued under it. Another client's token is left alone.
+ */
+export function refreshTokenRevoker({store, clock, revokedGrants}: {store: Store; clock: Clock; revokedGrants: RevokedGrants}) {
+  return async (token: string, clientId: string): Promise<boolean> => {
+    if (!token.startsWith(REFRESH_TOKEN_PREFIX)) return false
+    const record = await store.grants.findRefreshToken(opaqueTokenHash(token))
+    if (record && record.clientId === clientId) {
+      await store.grants.revoke(record.grantId, clock.now(), 'refresh token revoked by the client')
+      revokedGrants.markStale()
+    }
+    return true
+  }
+}

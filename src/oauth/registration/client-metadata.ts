@@ -1,0 +1,86 @@
+import {redirectUriProblem} from '../../clients/redirect-uris.js'
+import {isScopeToken, limits, validateName} from '../../clients/validate.js'
+import type {TokenEndpointAuthMethod} from '../../store/types.js'
+import {InvalidClientMetadata, InvalidRedirectUri} from '../errors.js'
+
+/** What a client may say about itself when it registers (RFC 7591 §2), once checked. */
+export interface ClientMetadata {
+  name: string
+  redirectUris: string[]
+  authMethod: TokenEndpointAuthMethod
+  grantTypes: string[]
+  scopes: string[]
+  /** Informational fields kept and echoed back (client_uri, logo_uri, software_id, software_version). */
+  extra: Record<string, string>
+}
+
+const AUTH_METHODS: TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post']
+const GRANT_TYPES = ['authorization_code', 'refresh_token']
+const INFO_URLS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri']
+const INFO_STRINGS = ['software_id', 'software_version']
+
+/**
+ * Checks registration metadata (RFC 7591 §2, §3.2.2): redirect URIs by the same rule as the CLI
+ * (https, loopback http, or a private-use scheme; never javascript:, data:, fragments or
+ * userinfo), the grant and response types this server offers for interactive clients, scopes it
+ * knows, bounded strings. Metadata it does not understand is ignored (RFC 7591 §2).
+ */
+export function checkClientMetadata(doc: Record<string, unknown>, {supportedScopes, defaultScopes}: {supportedScopes: readonly string[]; defaultScopes: readonly string[]}): ClientMetadata {
+  const uris = doc.redirect_uris
+  if (!Array.isArray(uris) || uris.length === 0) throw new InvalidRedirectUri('redirect_uris must be a non-empty array')
+  if (uris.length > limits.redirectUris) throw new InvalidRedirectUri(`at most ${limits.redirectUris} redirect URIs`)
+  for (const u of uris) {
+    if (typeof u !== 'string') throw new InvalidRedirectUri('every redirect URI must be a string')
+    const problem = redirectUriProblem(u)
+    if (problem) throw new InvalidRedirectUri(`redirect URI ${JSON.stringify(u.slice(0, 200))} ${problem}`)
+  }
+
+  const authMethod = (doc.token_endpoint_auth_method ?? 'client_secret_basic') as TokenEndpointAuthMethod
+  if (!AUTH_METHODS.includes(authMethod)) {
+    throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`)
+  }
+  const grantTypes = doc.grant_types ?? ['authorization_code', 'refresh_token']
+  if (!Array.isArray(grantTypes) || grantTypes.some((g) => typeof g !== 'string' || !GRANT_TYPES.includes(g)) || !grantTypes.includes('authorization_code')) {
+    throw new InvalidClientMetadata(`grant_types must include authorization_code and may add refresh_token; nothing else can be registered`)
+  }
+  const responseTypes = doc.response_types ?? ['code']
+  if (!Array.isArray(responseTypes) || responseTypes.length !== 1 || responseTypes[0] !== 'code') {
+    throw new InvalidClientMetadata('response_types must be ["code"]')
+  }
+  if (doc.jwks !== undefined || doc.jwks_uri !== undefined) throw new InvalidClientMetadata('jwks and jwks_uri cannot be registered here')
+
+  let scopes = [...defaultScopes]
+  if (doc.scope !== undefined) {
+    if (typeof doc.scope !== 'string' || doc.scope.length > 4096) throw new InvalidClientMetadata('scope must be a space-separated string')
+    scopes = [...new Set(doc.scope.split(' ').filter((s) => s !== ''))]
+    for (const s of scopes) {
+      if (!isScopeToken(s) || !supportedScopes.includes(s)) throw new InvalidClientMetadata(`scope ${JSON.stringify(s.slice(0, 100))} is not offered by this server`)
+    }
+    if (scopes.length === 0) scopes = [...defaultScopes]
+  }
+
+  let name = 'Unnamed client'
+  if (doc.client_name !== undefined) {
+    if (typeof doc.client_name !== 'string') throw new InvalidClientMetadata('client_name must be a string')
+    try {
+      name = validateName(doc.client_name)
+    } catch (error) {
+      throw new InvalidClientMetadata((error as Error).message)
+    }
+  }
+
+  const extra: Record<string, string> = {}
+  for (const key of INFO_URLS) {
+    const v = doc[key]
+    if (v === undefined) continue
+    if (typeof v !== 'string' || v.length > 2000 || !/^https:\/\/[^\s]+$/.test(v) || !URL.canParse(v)) throw new InvalidClientMetadata(`${key} must be an https URL`)
+    extra[key] = v
+  }
+  for (const key of INFO_STRINGS) {
+    const v = doc[key]
+    if (v === undefined) continue
+    if (typeof v !== 'string' || v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw new InvalidClientMetadata(`${key} must be a short string`)
+    extra[key] = v
+  }
+  return {name, redirectUris: [...new Set(uris as string[])], authMethod, grantTypes: [...new Set(grantTypes as string[])], scopes, extra}
+}

@@ -1,0 +1,235 @@
+import type Database from 'better-sqlite3'
+import type {AuthorizationCodeRecord, CodeRedemption, GrantRecord, GrantRepository, RefreshRotation, RefreshTokenRecord} from '../types.js'
+import {fromJson, toJson} from './json.js'
+
+interface GrantRow {
+  id: string
+  client_id: string
+  subject: string
+  scope: string
+  resource: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
+interface TokenRow {
+  id: string
+  kind: 'authorization_code' | 'refresh_token'
+  client_id: string
+  family_id: string
+  subject: string | null
+  scope: string
+  resource: string | null
+  data: string
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+  revoked_at: number | null
+}
+
+const splitScope = (s: string) => (s === '' ? [] : s.split(' '))
+
+const grantFromRow = (r: GrantRow): GrantRecord => ({
+  id: r.id,
+  clientId: r.client_id,
+  subject: r.subject,
+  scopes: splitScope(r.scope),
+  resource: r.resource,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+})
+
+const codeFromRow = (r: TokenRow): AuthorizationCodeRecord => {
+  const data = fromJson<{redirectUri: string; redirectUriGiven: boolean; codeChallenge: string}>(r.data, {redirectUri: '', redirectUriGiven: true, codeChallenge: ''})
+  return {
+    hash: r.id,
+    grantId: r.family_id,
+    clientId: r.client_id,
+    redirectUri: data.redirectUri,
+    redirectUriGiven: data.redirectUriGiven,
+    codeChallenge: data.codeChallenge,
+    scopes: splitScope(r.scope),
+    resource: r.resource ?? '',
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  }
+}
+
+const refreshFromRow = (r: TokenRow): RefreshTokenRecord => ({
+  hash: r.id,
+  grantId: r.family_id,
+  clientId: r.client_id,
+  scopes: splitScope(r.scope),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+})
+
+/**
+ * Grants and the tokens that descend from them (authorization codes and refresh tokens in the
+ * `tokens` table, family_id = grant id). Redemption and rotation are read-then-write, so each
+ * runs in a BEGIN IMMEDIATE transaction: two racing requests (in this process or another) are
+ * serialised by SQLite's write lock, and only one can see the token unused.
+ */
+export function createSqliteGrants(db: Database.Database): GrantRepository {
+  const insertGrant = db.prepare(`INSERT INTO grants (id, client_id, subject, scope, resource, created_at, expires_at)
+    VALUES (@id, @clientId, @subject, @scope, @resource, @createdAt, @expiresAt)`)
+  const grantById = db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE id = ?')
+  const insertToken = db.prepare(`INSERT INTO tokens (id, kind, client_id, family_id, subject, scope, resource, data, created_at, expires_at)
+    VALUES (@id, @kind, @clientId, @familyId, @subject, @scope, @resource, @data, @createdAt, @expiresAt)`)
+  const tokenByHash = db.prepare<[string, string], TokenRow>('SELECT * FROM tokens WHERE id = ? AND kind = ?')
+  const consume = db.prepare('UPDATE tokens SET consumed_at = ?, data = ? WHERE id = ?')
+  const revokeToken = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+  const revokeGrantRow = db.prepare('UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL')
+  const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
+  const grantsOfClient = db.prepare<[string, string], string>('SELECT id FROM grants WHERE client_id = ? AND subject = ? AND revoked_at IS NULL').pluck()
+  const revokedSince = db.prepare<[number], string>('SELECT id FROM grants WHERE revoked_at >= ?').pluck()
+  const pruneTokens = db.prepare(`DELETE FROM tokens WHERE kind IN ('authorization_code','refresh_token') AND expires_at <= ?`)
+  const pruneGrants = db.prepare('DELETE FROM grants WHERE expires_at <= ? AND (revoked_at IS NULL OR revoked_at <= ?)')
+
+  const storeRefresh = (t: RefreshTokenRecord, subject: string, resource: string) =>
+    insertToken.run({
+      id: t.hash,
+      kind: 'refresh_token',
+      clientId: t.clientId,
+      familyId: t.grantId,
+      subject,
+      scope: t.scopes.join(' '),
+      resource,
+      data: '{}',
+      createdAt: t.createdAt,
+      expiresAt: t.expiresAt,
+    })
+
+  const revokeGrant = (id: string, at: number, reason: string): boolean => {
+    const done = revokeGrantRow.run(at, reason, id).changes === 1
+    revokeFamily.run(at, id)
+    return done
+  }
+
+  const redeem = db.transaction(
+    (hash: string, {clientId, now, check, refresh}: {clientId: string; now: number; check(c: AuthorizationCodeRecord): void; refresh?: {hash: string; createdAt: number; expiresAt: number} | undefined}): CodeRedemption => {
+      const row = tokenByHash.get(hash, 'authorization_code')
+      if (!row) return {outcome: 'unknown'}
+      if (row.client_id !== clientId) return {outcome: 'wrong_client'}
+      if (row.consumed_at !== null) {
+        // OAuth 2.1 §4.1.3 / RFC 9700 §4.5: a code used twice revokes what it produced.
+        revokeGrant(row.family_id, now, 'authorization code replayed')
+        return {outcome: 'replayed'}
+      }
+      if (row.expires_at <= now) return {outcome: 'expired'}
+      const grant = grantById.get(row.family_id)
+      if (!grant || grant.revoked_at !== null || row.revoked_at !== null) return {outcome: 'grant_revoked'}
+      const code = codeFromRow(row)
+      check(code)
+      consume.run(now, row.data, hash)
+      if (refresh) {
+        storeRefresh({...refresh, grantId: grant.id, clientId, scopes: code.scopes, expiresAt: Math.min(refresh.expiresAt, grant.expires_at)}, grant.subject, grant.resource)
+      }
+      return {outcome: 'redeemed', code, grant: grantFromRow(grant)}
+    },
+  )
+
+  const rotate = db.transaction(
+    (
+      hash: string,
+      {clientId, now, graceMs, next, check}: {clientId: string; now: number; graceMs: number; next: {hash: string; createdAt: number; expiresAt: number}; check(g: GrantRecord, t: RefreshTokenRecord): void},
+    ): RefreshRotation => {
+      const row = tokenByHash.get(hash, 'refresh_token')
+      if (!row) return {outcome: 'unknown'}
+      if (row.client_id !== clientId) return {outcome: 'wrong_client'}
+      const grantRow = grantById.get(row.family_id)
+      if (!grantRow || grantRow.revoked_at !== null || row.revoked_at !== null) return {outcome: 'grant_revoked'}
+      const grant = grantFromRow(grantRow)
+      const token = refreshFromRow(row)
+      const data = fromJson<{successor?: string}>(row.data, {})
+      const successor: RefreshTokenRecord = {
+        hash: next.hash,
+        grantId: grant.id,
+        clientId,
+        scopes: token.scopes,
+        createdAt: next.createdAt,
+        expiresAt: Math.min(next.expiresAt, grant.expiresAt),
+      }
+      if (row.consumed_at !== null) {
+        const previous = data.successor ? tokenByHash.get(data.successor, 'refresh_token') : undefined
+        const retry = now - row.consumed_at <= graceMs && previous !== undefined && previous.consumed_at === null && previous.revoked_at === null
+        if (!retry) {
+          // OAuth 2.1 §4.3.1, RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the family.
+          revokeGrant(grant.id, now, 'refresh token replayed')
+          return {outcome: 'replayed'}
+        }
+        // The grace period: the client lost the response that carried `previous`; it is replaced,
+        // so that only one live refresh token remains in the family.
+        check(grant, token)
+        revokeToken.run(now, previous.id)
+        storeRefresh(successor, grant.subject, grant.resource)
+        consume.run(row.consumed_at, toJson({...data, successor: successor.hash}), hash)
+        return {outcome: 'rotated', grant, previous: token, retried: true}
+      }
+      if (row.expires_at <= now || grant.expiresAt <= now) return {outcome: 'expired'}
+      check(grant, token)
+      consume.run(now, toJson({...data, successor: successor.hash}), hash)
+      storeRefresh(successor, grant.subject, grant.resource)
+      return {outcome: 'rotated', grant, previous: token, retried: false}
+    },
+  )
+
+  const revokeForClient = db.transaction((clientId: string, subject: string, at: number, reason: string) => {
+    let n = 0
+    for (const id of grantsOfClient.all(clientId, subject)) if (revokeGrant(id, at, reason)) n++
+    return n
+  })
+  const revokeOne = db.transaction(revokeGrant)
+  const prune = db.transaction((now: number) => {
+    const week = 7 * 86_400_000
+    return pruneTokens.run(now).changes + pruneGrants.run(now - week, now - week).changes
+  })
+
+  return {
+    async create(g) {
+      insertGrant.run({...g, scope: g.scopes.join(' ')})
+    },
+    async find(id) {
+      const row = grantById.get(id)
+      return row && grantFromRow(row)
+    },
+    async insertCode(c) {
+      insertToken.run({
+        id: c.hash,
+        kind: 'authorization_code',
+        clientId: c.clientId,
+        familyId: c.grantId,
+        subject: null,
+        scope: c.scopes.join(' '),
+        resource: c.resource,
+        data: toJson({redirectUri: c.redirectUri, redirectUriGiven: c.redirectUriGiven, codeChallenge: c.codeChallenge}),
+        createdAt: c.createdAt,
+        expiresAt: c.expiresAt,
+      })
+    },
+    async redeemCode(hash, options) {
+      return redeem.immediate(hash, options)
+    },
+    async rotateRefreshToken(hash, options) {
+      return rotate.immediate(hash, options)
+    },
+    async revoke(id, at, reason) {
+      return revokeOne.immediate(id, at, reason)
+    },
+    async revokeForClient(clientId, subject, at, reason) {
+      return revokeForClient.immediate(clientId, subject, at, reason)
+    },
+    async findRefreshToken(hash) {
+      const row = tokenByHash.get(hash, 'refresh_token')
+      return row && refreshFromRow(row)
+    },
+    async revokedSince(since) {
+      return revokedSince.all(since)
+    },
+    async prune(now) {
+      return prune.immediate(now)
+    },
+  }
+}
