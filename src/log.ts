@@ -14,10 +14,28 @@ export interface Logger {
 
 const order: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40}
 
+/**
+ * Lines written in one turn of the event loop leave in one write: under load that is one system
+ * call for many requests instead of one each (stderr to a pipe or file is synchronous).
+ */
+export function batchedStderr(): (line: string) => void {
+  let pending = ''
+  const flush = () => {
+    const out = pending
+    pending = ''
+    if (out) process.stderr.write(out)
+  }
+  process.once('exit', flush)
+  return (line) => {
+    if (pending === '') setImmediate(flush)
+    pending += line
+  }
+}
+
 export function createLogger({
   format = 'text',
   level = 'info',
-  write = (line: string) => process.stderr.write(line),
+  write = batchedStderr(),
   now = () => new Date(),
 }: {format?: 'text' | 'json'; level?: LogLevel; write?: (line: string) => void; now?: () => Date} = {}): Logger {
   const min = order[level]

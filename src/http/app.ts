@@ -26,11 +26,8 @@ export function createApp({router, logger, hostGuard, origins, tls, issuerPath}:
 
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now()
-    const ctx: RequestContext & {path: string} = {
-      url: undefined as unknown as URL,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      path: '',
-    }
+    const target = req.url ?? '/'
+    const ctx = new Context(target, req.socket.remoteAddress ?? '')
     res.once('finish', () => {
       logger.info('request', {
         method: req.method,
@@ -44,14 +41,13 @@ export function createApp({router, logger, hostGuard, origins, tls, issuerPath}:
     try {
       for (const [k, v] of baseEntries) res.setHeader(k, v)
       hostGuard(req)
-      let url: URL
-      try {
-        url = new URL(req.url ?? '/', 'http://gatehouse.invalid')
-      } catch {
-        throw badRequest('malformed request target')
-      }
-      ;(ctx as {url: URL}).url = url
-      const path = normalizePath(url.pathname, issuerPath)
+      // The path without building a URL (most handlers never read the query); origin-form only,
+      // an absolute-form target is reduced to its path by the URL parser below.
+      const q = target.indexOf('?')
+      const rawPath = q < 0 ? target : target.slice(0, q)
+      const simple = rawPath.startsWith('/') && !/[%\\]|\/\.{1,2}(\/|$)|\/\//.test(rawPath)
+      const pathname = simple ? rawPath : ctx.url.pathname
+      const path = normalizePath(pathname, issuerPath)
       ctx.path = path
       const routes = router.match(path)
       if (!routes) throw new HttpError(404, {error: 'not_found', error_description: `nothing at ${path}`})
@@ -86,6 +82,27 @@ export function normalizePath(pathname: string, issuerPath: string): string {
     }
   }
   return pathname
+}
+
+/** Per-request context; the URL (with its query) is parsed only when a handler asks for it. */
+class Context implements RequestContext {
+  path = ''
+  clientId?: string
+  private parsed: URL | undefined
+  constructor(
+    private readonly target: string,
+    readonly remoteAddress: string,
+  ) {}
+  get url(): URL {
+    if (!this.parsed) {
+      try {
+        this.parsed = new URL(this.target, 'http://gatehouse.invalid')
+      } catch {
+        throw badRequest('malformed request target')
+      }
+    }
+    return this.parsed
+  }
 }
 
 export {sendJson}

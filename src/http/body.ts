@@ -76,10 +76,12 @@ export async function readParams(
   return params
 }
 
+const utf8 = new TextDecoder('utf-8', {fatal: true})
+
 /** Strict UTF-8: invalid sequences are a 400, not silently replaced. */
 export function decodeUtf8(body: Buffer): string {
   try {
-    return new TextDecoder('utf-8', {fatal: true}).decode(body)
+    return utf8.decode(body)
   } catch {
     throw badRequest('the body is not valid UTF-8')
   }

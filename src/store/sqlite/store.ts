@@ -29,6 +29,16 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
     throw storageError(file, error)
   }
   const dataVersion = db.prepare('PRAGMA data_version').pluck()
+  // Asked several times per request (clients, keys, revocations): read once per turn of the
+  // event loop. Another process's commit is seen from the next turn on, never later.
+  let memo: number | undefined
+  const changeCounter = () => {
+    if (memo === undefined) {
+      memo = dataVersion.get() as number
+      setImmediate(() => (memo = undefined))
+    }
+    return memo
+  }
   return {
     file,
     audit: createSqliteAudit(db),
@@ -39,7 +49,7 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
     consents: createSqliteConsents(db),
     owner: createSqliteOwner(db),
     registeredClients: createSqliteRegisteredClients(db),
-    changeCounter: () => dataVersion.get() as number,
+    changeCounter,
     async close() {
       if (db.open) db.close()
     },
