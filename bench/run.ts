@@ -78,6 +78,11 @@ async function background(ms = 1000): Promise<number> {
 
 async function main() {
   installCleanup()
+  // Also on SIGINT/SIGTERM and errors (their handlers end in process.exit): no temporary dirs left.
+  process.on('exit', () => {
+    removeDataDirs()
+    removeLogs()
+  })
   // This sandbox sets NODE_EXTRA_CA_CERTS, which makes every Node process read a CA bundle at
   // start (~70 ms here). Nothing measured talks TLS, and Gatehouse's children start with a clean
   // environment anyway: strip it so that every process started (servers, children, the CLI and
