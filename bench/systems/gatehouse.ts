@@ -88,11 +88,14 @@ export interface Daemon {
   stop(): Promise<void>
 }
 
+/** Extra Node flags for the daemon, for profiling a scenario: BENCH_GATEHOUSE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p". */
+const NODE_FLAGS = (process.env.BENCH_GATEHOUSE_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+
 /** Starts oauth-server; with `child`, gating that stdio server (the echo server by default). */
 export async function startDaemon(dataDir: string, isolation?: string, child: string[] | null = ECHO_ARGV): Promise<Daemon> {
   ensureBuilt()
   const port = await freePort()
-  const args = [BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]
+  const args = [...NODE_FLAGS, BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]
   if (isolation) args.push('--isolation', isolation)
   if (child) args.push('--', ...child)
   const proc = start(NODE, args, {env: ENV})
