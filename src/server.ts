@@ -12,7 +12,6 @@ import {createGateway, type GatewayLimits, type Isolation} from './gateway/gatew
 import {createScopeGuard} from './gateway/scope-guard.js'
 import {createLogger, type Logger} from './log.js'
 import {createAuditLog} from './audit/audit-log.js'
-import {loadPolicyFile} from './policy/policy-file.js'
 import {openPolicy} from './policy/policy.js'
 import {createRequestLimiter} from './oauth/request-limiter.js'
 import {createClientAuthenticator} from './oauth/client-auth.js'
@@ -141,7 +140,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
     const audit = createAuditLog({store, clock, logger, retentionDays: options.auditRetentionDays})
     cleanup.unshift(() => audit.close())
-    const policy = options.policyFile ? loadPolicyFile(options.policyFile, {logger}) : undefined
+    // The YAML parser loads only when there is a policy file to read.
+    const policy = options.policyFile ? (await import('./policy/policy-file.js')).loadPolicyFile(options.policyFile, {logger}) : undefined
     if (policy) cleanup.unshift(() => policy.close())
     const requestLimiter = createRequestLimiter(clock)
     const clients = createClientDirectory(store)

@@ -4,7 +4,8 @@ import {readFileSync} from 'node:fs'
 import {basename, dirname, resolve} from 'node:path'
 import {GatehouseError} from '../errors.js'
 import type {Logger} from '../log.js'
-import {parsePolicy, PolicyError, type Policy} from './policy.js'
+import {parsePolicy} from './parse-policy.js'
+import {PolicyError, type Policy} from './policy.js'
 
 export interface PolicySource {
   current(): Policy

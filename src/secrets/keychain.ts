@@ -30,16 +30,21 @@ export async function probeKeychain({timeoutMs = 3000}: {timeoutMs?: number} = {
   if (process.env.GATEHOUSE_NO_KEYCHAIN) return {ok: false, reason: 'GATEHOUSE_NO_KEYCHAIN is set'}
   let keytar: Keytar
   try {
+    // On Linux, libsecret may try to show an unlock prompt; with no display that can take the
+    // whole process down (seen: SIGSEGV with a locked gnome-keyring). Ask once from a throwaway
+    // process first, so only that one dies; and only then load keytar (and libsecret, glib,
+    // D-Bus) here, so a machine without a keychain never carries them.
+    if (process.platform === 'linux') await within(timeoutMs, probeInChild())
+  } catch (error) {
+    return {ok: false, reason: `the OS keychain did not answer (${firstLine(error)})`}
+  }
+  try {
     const mod = (await import('keytar')) as unknown as {default?: Keytar} & Keytar
     keytar = mod.default ?? mod
   } catch (error) {
     return {ok: false, reason: `keytar is not available (${firstLine(error)})`}
   }
   try {
-    // On Linux, libsecret may try to show an unlock prompt; with no display that can take the
-    // whole process down (seen: SIGSEGV with a locked gnome-keyring). Ask once from a throwaway
-    // process first, so only that one dies.
-    if (process.platform === 'linux') await within(timeoutMs, probeInChild())
     await within(timeoutMs, keytar.findCredentials(KEYCHAIN_SERVICE))
   } catch (error) {
     return {ok: false, reason: `the OS keychain did not answer (${firstLine(error)})`}
@@ -60,7 +65,7 @@ export async function probeKeychain({timeoutMs = 3000}: {timeoutMs?: number} = {
 function probeInChild(): Promise<void> {
   // Writes and deletes a probe entry: a locked collection answers searches but refuses writes.
   const service = JSON.stringify(KEYCHAIN_SERVICE)
-  const script = `const k = await import('keytar').then((m) => m.default ?? m)
+  const script = `const k = await import('keytar').then((m) => m.default ?? m, () => process.exit(2))
     try { await k.setPassword(${service}, '.probe', '1'); await k.deletePassword(${service}, '.probe'); process.exit(0) }
     catch { process.exit(3) }`
   return new Promise((resolve, reject) => {
@@ -70,7 +75,9 @@ function probeInChild(): Promise<void> {
     })
     child.on('error', reject)
     child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(signal ? `keychain probe died of ${signal}` : 'keychain is locked or unavailable')),
+      code === 0
+        ? resolve()
+        : reject(new Error(signal ? `keychain probe died of ${signal}` : code === 2 ? 'keytar is not installed or its native part does not load' : 'no Secret Service, or it is locked')),
     )
   })
 }

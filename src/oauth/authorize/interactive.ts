@@ -3,15 +3,13 @@ import type {Clock} from '../../clock.js'
 import {GatehouseError} from '../../errors.js'
 import {isLoopbackAddress} from '../../http/guards.js'
 import type {Route} from '../../http/router.js'
-import type {Store} from '../../store/types.js'
+import type {ClientRecord, Store} from '../../store/types.js'
 import type {ClientDirectory} from '../client-directory.js'
 import {authorizationCodeGrant} from '../grants/authorization-code.js'
 import type {Grant} from '../grants/grant.js'
 import {refreshTokenGrant, refreshTokenRevoker, REFRESH_GRACE_MS} from '../grants/refresh-token.js'
 import {loadRevokedGrants} from '../grants/revoked-grants.js'
 import type {Keyring} from '../keys/keyring.js'
-import {createGuardedAgent} from '../metadata-document/guarded-agent.js'
-import {createMetadataDocumentClients} from '../metadata-document/metadata-document-clients.js'
 import {createBuckets, type AuthFailureLimiter, type BucketLimit} from '../rate-limit.js'
 import {createRegistrationEndpoint} from '../registration/register-endpoint.js'
 import type {ResourceResolver} from '../resource.js'
@@ -93,24 +91,32 @@ export async function createInteractiveAuthorization({
   const grantDeps = {store, issuer, keyring, clock, resolveResource, revokedGrants}
   const grants: Grant[] = [authorizationCodeGrant(grantDeps), refreshTokenGrant({...grantDeps, graceMs: options.refreshGraceMs ?? REFRESH_GRACE_MS})]
 
+  // Metadata documents need undici (about 20 MB resident): loaded on the first https client_id,
+  // not at start, so a daemon that never sees one stays small.
   let agent: Dispatcher | undefined
-  const documents = metadataDocuments
-    ? createMetadataDocumentClients({
-        store,
-        clients,
-        clock,
-        supportedScopes: scopes,
-        dispatcher: (agent = createGuardedAgent({
-          allowNonPublic: options.allowPrivateMetadataHosts ?? false,
-          connectTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
-          headersTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
-          bodyTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
-          ca: options.metadataDocumentCa,
-        })),
-        ...(options.metadataDocumentTimeoutMs ? {timeoutMs: options.metadataDocumentTimeoutMs} : {}),
-        ...(options.metadataDocumentMaxBytes ? {maxBytes: options.metadataDocumentMaxBytes} : {}),
-      })
-    : undefined
+  let loading: Promise<{resolve(url: string): Promise<ClientRecord>}> | undefined
+  const loadDocuments = async () => {
+    const [{createMetadataDocumentClients}, {createGuardedAgent}] = await Promise.all([
+      import('../metadata-document/metadata-document-clients.js'),
+      import('../metadata-document/guarded-agent.js'),
+    ])
+    return createMetadataDocumentClients({
+      store,
+      clients,
+      clock,
+      supportedScopes: scopes,
+      dispatcher: (agent = createGuardedAgent({
+        allowNonPublic: options.allowPrivateMetadataHosts ?? false,
+        connectTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
+        headersTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
+        bodyTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
+        ca: options.metadataDocumentCa,
+      })),
+      ...(options.metadataDocumentTimeoutMs ? {timeoutMs: options.metadataDocumentTimeoutMs} : {}),
+      ...(options.metadataDocumentMaxBytes ? {maxBytes: options.metadataDocumentMaxBytes} : {}),
+    })
+  }
+  const documents = metadataDocuments ? {resolve: async (url: string) => (await (loading ??= loadDocuments())).resolve(url)} : undefined
 
   const authorize = createAuthorizationEndpoint({
     issuer,
