@@ -33,8 +33,9 @@ export abstract class BaseCommand extends Command {
     return this.opened
   }
 
+  /** One JSON document on stdout: indented for a terminal, compact for pipes (large lists print fast). */
   protected printJson(value: unknown): void {
-    this.log(JSON.stringify(value, null, 2))
+    process.stdout.write(JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined) + '\n')
   }
 
   /** A line for people, on stderr, so that stdout stays clean for data. */

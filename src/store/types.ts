@@ -46,6 +46,12 @@ export interface ClientRepository {
   /** Active (not revoked) clients with this exact name. */
   findActiveByName(name: string): Promise<ClientRecord[]>
   list(options: {includeRevoked: boolean}): Promise<ClientRecord[]>
+  /**
+   * The same list as the JSON array `oauth-list-clients --json` prints (src/cli/client-view.ts
+   * `clientJson`), built by the database: with 10,000 clients that is several times faster than
+   * building objects in JavaScript, and CLI cold start is measured (bench scenario 6).
+   */
+  listJson(options: {includeRevoked: boolean}): Promise<string>
   /** Marks the client revoked; false when it does not exist or was already revoked. */
   revoke(id: string, revocation: {at: number; by: string; reason: string | null}): Promise<boolean>
   /** Records last-use times, in one write (the daemon batches these off the hot path). */

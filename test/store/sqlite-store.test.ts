@@ -118,3 +118,27 @@ test('self-registered clients may share a name with each other and with a CLI cl
   await assert.rejects(admin.revoke('Claude Code', {by: 'test'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT' && /give the client id/.test(e.message))
   assert.equal((await admin.revoke('gtc_registered1', {by: 'test'})).id, 'gtc_registered1')
 })
+
+test('listJson (built by SQLite for speed) is exactly clientJson of list(), revoked and used clients included', async (t) => {
+  const store = openSqliteStore(tempDir(t))
+  t.after(() => store.close())
+  const clock = manualClock(Date.UTC(2026, 10, 22, 20, 36, 6, 261))
+  const admin = createClientAdmin({store, clock})
+  const a = await admin.generate({name: 'plain "quoted" \\ name', description: 'ünïcode ✓', scopes: ['mcp', 'memories:read']})
+  clock.advance(1)
+  const b = await admin.generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb', 'http://127.0.0.1/cb'], accessTokenTtl: 900})
+  clock.advance(999)
+  await admin.generate({name: 'third'})
+  await store.clients.touch(new Map([[a.client.id, clock.now() + 7]]))
+  await admin.revoke(b.client.id, {by: 'test'})
+  // Milliseconds that floating-point division could round the wrong way.
+  for (const ms of [Date.UTC(2027, 0, 1, 0, 0, 0, 999), Date.UTC(2027, 0, 1, 0, 0, 0, 1), Date.UTC(2099, 11, 31, 23, 59, 59, 555)]) {
+    clock.set(ms)
+    await admin.generate({name: `at-${ms}`})
+  }
+  const {clientJson} = await import('../../src/cli/client-view.js')
+  for (const includeRevoked of [false, true]) {
+    const expected = (await store.clients.list({includeRevoked})).map(clientJson)
+    assert.deepEqual(JSON.parse(await store.clients.listJson({includeRevoked})), expected)
+  }
+})

@@ -46,6 +46,34 @@ const fromRow = (r: Row): ClientRecord => ({
   revokedReason: r.revoked_reason,
 })
 
+/** Row of the listing query as an array (better-sqlite3 raw mode): about half the cost of row objects. */
+const COLUMNS = [
+  'id', 'name', 'description', 'secret_hash', 'auth_method', 'jwks', 'scopes', 'grant_types', 'redirect_uris',
+  'access_token_ttl', 'token_rate_limit', 'mcp_rate_limit', 'registration', 'metadata', 'created_at',
+  'last_used_at', 'revoked_at', 'revoked_by', 'revoked_reason',
+] as const
+const fromArray = (a: unknown[]): ClientRecord => ({
+  id: a[0] as string,
+  name: a[1] as string,
+  description: a[2] as string,
+  secretHash: a[3] as string | null,
+  authMethod: a[4] as ClientRecord['authMethod'],
+  jwks: fromJson(a[5] as string | null, null),
+  scopes: fromJson(a[6] as string, []),
+  grantTypes: fromJson(a[7] as string, []),
+  redirectUris: fromJson(a[8] as string, []),
+  accessTokenTtl: a[9] as number | null,
+  tokenRateLimit: a[10] as number | null,
+  mcpRateLimit: a[11] as number | null,
+  registration: a[12] as ClientRecord['registration'],
+  metadata: fromJson(a[13] as string, {}),
+  createdAt: a[14] as number,
+  lastUsedAt: a[15] as number | null,
+  revokedAt: a[16] as number | null,
+  revokedBy: a[17] as string | null,
+  revokedReason: a[18] as string | null,
+})
+
 export function createSqliteClients(db: Database.Database): ClientRepository {
   const insert = db.prepare(`INSERT INTO clients
     (id, name, description, secret_hash, auth_method, jwks, scopes, grant_types, redirect_uris,
@@ -54,8 +82,25 @@ export function createSqliteClients(db: Database.Database): ClientRepository {
      @redirectUris, @accessTokenTtl, @tokenRateLimit, @mcpRateLimit, @registration, @metadata, @createdAt)`)
   const byId = db.prepare<[string], Row>('SELECT * FROM clients WHERE id = ?')
   const byName = db.prepare<[string], Row>('SELECT * FROM clients WHERE name = ? AND revoked_at IS NULL')
-  const active = db.prepare<[], Row>('SELECT * FROM clients WHERE revoked_at IS NULL ORDER BY created_at, id')
-  const all = db.prepare<[], Row>('SELECT * FROM clients ORDER BY created_at, id')
+  const columns = COLUMNS.join(', ')
+  const active = db.prepare(`SELECT ${columns} FROM clients WHERE revoked_at IS NULL ORDER BY created_at, id`).raw()
+  const all = db.prepare(`SELECT ${columns} FROM clients ORDER BY created_at, id`).raw()
+  const iso = (col: string) => `CASE WHEN ${col} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', ${col} / 1000.0, 'unixepoch') END`
+  const jsonList = (where: string) =>
+    db
+      .prepare(
+        `SELECT json_group_array(json_object(
+          'client_id', id, 'name', name, 'description', description,
+          'scopes', json(scopes), 'grant_types', json(grant_types),
+          'created_at', ${iso('created_at')}, 'last_used_at', ${iso('last_used_at')}, 'revoked_at', ${iso('revoked_at')},
+          'status', CASE WHEN revoked_at IS NULL THEN 'active' ELSE 'revoked' END,
+          'registration', registration, 'token_endpoint_auth_method', auth_method,
+          'redirect_uris', json(redirect_uris), 'access_token_lifetime', access_token_ttl))
+        FROM (SELECT * FROM clients ${where} ORDER BY created_at, id)`,
+      )
+      .pluck()
+  const activeJson = jsonList('WHERE revoked_at IS NULL')
+  const allJson = jsonList('')
   const revoke = db.prepare(
     'UPDATE clients SET revoked_at = ?, revoked_by = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
   )
@@ -85,7 +130,10 @@ export function createSqliteClients(db: Database.Database): ClientRepository {
       return byName.all(name).map(fromRow)
     },
     async list({includeRevoked}) {
-      return (includeRevoked ? all : active).all().map(fromRow)
+      return ((includeRevoked ? all : active).all() as unknown[][]).map(fromArray)
+    },
+    async listJson({includeRevoked}) {
+      return (includeRevoked ? allJson : activeJson).get() as string
     },
     async revoke(id, {at, by, reason}) {
       return revoke.run(at, by, reason, id).changes === 1

@@ -2,6 +2,7 @@
 export const toJson = (value: unknown): string => JSON.stringify(value)
 
 export function fromJson<T>(text: string | null, fallback: T): T {
-  if (text === null) return fallback
+  // Most lists are empty: no parse for those.
+  if (text === null || text === '[]' || text === '{}') return fallback
   return JSON.parse(text) as T
 }
