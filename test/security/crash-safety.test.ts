@@ -11,8 +11,13 @@
 import Database from 'better-sqlite3'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import {manualClock} from '../../src/clock.js'
+import {createClientAdmin} from '../../src/clients/admin.js'
 import {databaseFile} from '../../src/config/paths.js'
+import {createCodeIssuer} from '../../src/oauth/authorize/code-issuer.js'
+import type {AuthorizationRequest} from '../../src/oauth/authorize/request.js'
 import {opaqueTokenHash} from '../../src/oauth/grants/opaque-tokens.js'
+import {openSqliteStore} from '../../src/store/sqlite/store.js'
 import {runBin} from '../helpers/cli.js'
 import {basic, generateClient, type GeneratedClient} from '../helpers/clients.js'
 import {startDaemon} from '../helpers/daemon.js'
@@ -361,3 +366,24 @@ async function verifyAfterRestart(
     if (!wasRevoked && res.status !== 200 && !c.pending && !c.revoked) problem(`client ${c.id}, generated with exit 0, got ${res.status} at the token endpoint`)
   }
 }
+
+test('a grant is written with its authorization code or not at all', async (t) => {
+  // The crash between the grant's write and its code's write, made deterministic: the second
+  // issuance draws the same code as the first (same 32 random bytes), so storing its code fails
+  // after its grant was written. Nothing of it may remain.
+  const clock = manualClock(Date.now())
+  const store = openSqliteStore(tempDir(t), {clock})
+  t.after(() => store.close())
+  const {client} = await createClientAdmin({store, clock}).generate({name: 'app', grantTypes: ['authorization_code'], redirectUris: [REDIRECT], authMethod: 'none'})
+  let grants = 0
+  const random = (n: number) => (n === 32 ? Buffer.alloc(32, 7) : Buffer.from(String(++grants).padStart(n, '0')).subarray(0, n))
+  const issue = createCodeIssuer({store, clock, random})
+  const request = {client, scopes: ['mcp'], resource: 'http://127.0.0.1/mcp', redirectUri: REDIRECT, redirectUriGiven: true, codeChallenge: 'x'.repeat(43)} as unknown as AuthorizationRequest
+  await issue(request, 'owner')
+  await assert.rejects(issue(request, 'owner'))
+  assert.equal(grants, 2, 'the second grant was attempted')
+  const db = new Database(store.file, {readonly: true})
+  t.after(() => db.close())
+  assert.equal(db.prepare('SELECT count(*) FROM grants').pluck().get(), 1, 'no grant without its code')
+  assert.equal(db.prepare(`SELECT count(*) FROM tokens WHERE kind = 'authorization_code'`).pluck().get(), 1)
+})
