@@ -173,6 +173,8 @@ export interface GrantRepository {
   create(grant: GrantRecord): Promise<void>
   find(id: string): Promise<GrantRecord | undefined>
   insertCode(code: AuthorizationCodeRecord): Promise<void>
+  /** A grant and its authorization code, in one transaction: never a grant without its code. */
+  createWithCode(grant: GrantRecord, code: AuthorizationCodeRecord): Promise<void>
   /**
    * Redeems a code in one immediate transaction (racing redemptions: one wins). `check` runs
    * inside it and may throw to refuse without consuming (wrong verifier, redirect URI). A

@@ -18,29 +18,32 @@ export function createCodeIssuer({store, clock, random = randomBytes, grantTtlMs
   return async function issueCode(request: AuthorizationRequest, subject: string): Promise<string> {
     const now = clock.now()
     const grantId = newGrantId(random)
-    await store.grants.create({
-      id: grantId,
-      clientId: request.client.id,
-      subject,
-      scopes: request.scopes,
-      resource: request.resource,
-      createdAt: now,
-      expiresAt: now + grantTtlMs,
-      revokedAt: null,
-    })
     const code = newAuthorizationCode(random)
-    await store.grants.insertCode({
-      hash: opaqueTokenHash(code),
-      grantId,
-      clientId: request.client.id,
-      redirectUri: request.redirectUri,
-      redirectUriGiven: request.redirectUriGiven,
-      codeChallenge: request.codeChallenge,
-      scopes: request.scopes,
-      resource: request.resource,
-      createdAt: now,
-      expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
-    })
+    // One transaction: a crash between the two writes must not leave a grant without its code.
+    await store.grants.createWithCode(
+      {
+        id: grantId,
+        clientId: request.client.id,
+        subject,
+        scopes: request.scopes,
+        resource: request.resource,
+        createdAt: now,
+        expiresAt: now + grantTtlMs,
+        revokedAt: null,
+      },
+      {
+        hash: opaqueTokenHash(code),
+        grantId,
+        clientId: request.client.id,
+        redirectUri: request.redirectUri,
+        redirectUriGiven: request.redirectUriGiven,
+        codeChallenge: request.codeChallenge,
+        scopes: request.scopes,
+        resource: request.resource,
+        createdAt: now,
+        expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
+      },
+    )
     return code
   }
 }

@@ -102,6 +102,25 @@ export function createSqliteGrants(db: Database.Database): GrantRepository {
       expiresAt: t.expiresAt,
     })
 
+  const storeCode = (c: AuthorizationCodeRecord) =>
+    insertToken.run({
+      id: c.hash,
+      kind: 'authorization_code',
+      clientId: c.clientId,
+      familyId: c.grantId,
+      subject: null,
+      scope: c.scopes.join(' '),
+      resource: c.resource,
+      data: toJson({redirectUri: c.redirectUri, redirectUriGiven: c.redirectUriGiven, codeChallenge: c.codeChallenge}),
+      createdAt: c.createdAt,
+      expiresAt: c.expiresAt,
+    })
+
+  const createWithCode = db.transaction((g: GrantRecord, c: AuthorizationCodeRecord) => {
+    insertGrant.run({...g, scope: g.scopes.join(' ')})
+    storeCode(c)
+  })
+
   const revokeGrant = (id: string, at: number, reason: string): boolean => {
     const done = revokeGrantRow.run(at, reason, id).changes === 1
     revokeFamily.run(at, id)
@@ -196,18 +215,10 @@ export function createSqliteGrants(db: Database.Database): GrantRepository {
       return row && grantFromRow(row)
     },
     async insertCode(c) {
-      insertToken.run({
-        id: c.hash,
-        kind: 'authorization_code',
-        clientId: c.clientId,
-        familyId: c.grantId,
-        subject: null,
-        scope: c.scopes.join(' '),
-        resource: c.resource,
-        data: toJson({redirectUri: c.redirectUri, redirectUriGiven: c.redirectUriGiven, codeChallenge: c.codeChallenge}),
-        createdAt: c.createdAt,
-        expiresAt: c.expiresAt,
-      })
+      storeCode(c)
+    },
+    async createWithCode(g, c) {
+      createWithCode.immediate(g, c)
     },
     async redeemCode(hash, options) {
       return redeem.immediate(hash, options)
