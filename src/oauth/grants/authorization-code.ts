@@ -1,15 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import type {Clock} from '../../clock.js'
-import type {RandomBytes} from '../../clients/credentials.js'
-import type {Store} from '../../store/types.js'
 import {codeVerifierMatches} from '../authorize/pkce.js'
 import {InvalidGrant, InvalidRequest, InvalidTarget} from '../errors.js'
-import type {Keyring} from '../keys/keyring.js'
-import type {ResourceResolver} from '../resource.js'
-import type {Grant} from './grant.js'
+import type {Grant, RefreshingGrantDeps} from './grant.js'
 import {grantTokenResponse} from './issue-tokens.js'
 import {newRefreshToken, opaqueTokenHash} from './opaque-tokens.js'
-import type {RevokedGrants} from './revoked-grants.js'
 
 /** How long a refresh token lives unused (each rotation starts a new one, within the grant's life). */
 export const REFRESH_TOKEN_TTL_MS = 30 * 86_400_000
@@ -30,16 +24,7 @@ export function authorizationCodeGrant({
   revokedGrants,
   random = randomBytes,
   refreshTtlMs = REFRESH_TOKEN_TTL_MS,
-}: {
-  store: Store
-  issuer: string
-  keyring: Keyring
-  clock: Clock
-  resolveResource: ResourceResolver
-  revokedGrants: RevokedGrants
-  random?: RandomBytes
-  refreshTtlMs?: number
-}): Grant {
+}: RefreshingGrantDeps): Grant {
   return {
     type: 'authorization_code',
     async handle({client, params}) {

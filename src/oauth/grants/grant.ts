@@ -1,4 +1,9 @@
-import type {ClientRecord} from '../../store/types.js'
+import type {Clock} from '../../clock.js'
+import type {RandomBytes} from '../../clients/credentials.js'
+import type {Keyring} from '../keys/keyring.js'
+import type {ResourceResolver} from '../resource.js'
+import type {RevokedGrants} from './revoked-grants.js'
+import type {ClientRecord, Store} from '../../store/types.js'
 
 /** What a grant hands back; the token endpoint renders it with Cache-Control: no-store. */
 export interface TokenResponse {
@@ -18,4 +23,17 @@ export interface GrantRequest {
 export interface Grant {
   readonly type: string
   handle(request: GrantRequest): Promise<TokenResponse>
+}
+
+/** What the grants that issue refresh tokens (authorization_code, refresh_token) are built from. */
+export interface RefreshingGrantDeps {
+  store: Store
+  issuer: string
+  keyring: Keyring
+  clock: Clock
+  resolveResource: ResourceResolver
+  revokedGrants: RevokedGrants
+  random?: RandomBytes
+  /** How long a refresh token lives unused, ms. */
+  refreshTtlMs?: number
 }

@@ -1,16 +1,13 @@
 import {randomBytes} from 'node:crypto'
 import type {Clock} from '../../clock.js'
-import type {RandomBytes} from '../../clients/credentials.js'
 import type {Store} from '../../store/types.js'
+import type {RevokedGrants} from './revoked-grants.js'
 import {InvalidGrant, InvalidRequest, InvalidTarget} from '../errors.js'
-import type {Keyring} from '../keys/keyring.js'
-import type {ResourceResolver} from '../resource.js'
 import {grantedScopes} from '../scopes.js'
 import {REFRESH_TOKEN_TTL_MS} from './authorization-code.js'
-import type {Grant} from './grant.js'
+import type {Grant, RefreshingGrantDeps} from './grant.js'
 import {grantTokenResponse} from './issue-tokens.js'
 import {newRefreshToken, opaqueTokenHash, REFRESH_TOKEN_PREFIX} from './opaque-tokens.js'
-import type {RevokedGrants} from './revoked-grants.js'
 
 /**
  * How long after a rotation the old refresh token may be presented again by the same client:
@@ -35,16 +32,8 @@ export function refreshTokenGrant({
   graceMs = REFRESH_GRACE_MS,
   random = randomBytes,
   refreshTtlMs = REFRESH_TOKEN_TTL_MS,
-}: {
-  store: Store
-  issuer: string
-  keyring: Keyring
-  clock: Clock
-  resolveResource: ResourceResolver
-  revokedGrants: RevokedGrants
+}: RefreshingGrantDeps & {
   graceMs?: number
-  random?: RandomBytes
-  refreshTtlMs?: number
 }): Grant {
   return {
     type: 'refresh_token',

@@ -4,7 +4,7 @@ import type {ClientRecord, Store} from '../../store/types.js'
 import {AuthorizePageError} from '../authorize/errors.js'
 import type {ClientDirectory} from '../client-directory.js'
 import {OAuthError} from '../errors.js'
-import {checkClientMetadata} from '../registration/client-metadata.js'
+import {checkClientMetadata, registeredClientRecord} from '../registration/client-metadata.js'
 import {fetchMetadataDocument, MetadataDocumentError} from './fetch-document.js'
 
 /**
@@ -78,23 +78,9 @@ export function createMetadataDocumentClients({
       if (error instanceof OAuthError) throw unusable(url, error.message)
       throw error
     }
-    const client = await store.registeredClients.upsertMetadataDocumentClient({
-      id: url,
-      name: meta.name,
-      description: '',
-      secretHash: null,
-      authMethod: 'none',
-      jwks: null,
-      scopes: meta.scopes,
-      grantTypes: meta.grantTypes,
-      redirectUris: meta.redirectUris,
-      accessTokenTtl: null,
-      tokenRateLimit: null,
-      mcpRateLimit: null,
-      registration: 'metadata_document',
-      metadata: meta.extra,
-      createdAt: clock.now(),
-    })
+    const client = await store.registeredClients.upsertMetadataDocumentClient(
+      registeredClientRecord(meta, {id: url, secretHash: null, authMethod: 'none', registration: 'metadata_document', createdAt: clock.now()}),
+    )
     clients.forget(url)
     if (fetched.maxAgeMs > 0) fresh.set(url, clock.now() + fetched.maxAgeMs)
     else fresh.delete(url)

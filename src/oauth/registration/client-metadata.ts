@@ -1,6 +1,6 @@
 import {redirectUriProblem} from '../../clients/redirect-uris.js'
 import {isScopeToken, limits, validateName} from '../../clients/validate.js'
-import type {TokenEndpointAuthMethod} from '../../store/types.js'
+import type {NewClient, TokenEndpointAuthMethod} from '../../store/types.js'
 import {InvalidClientMetadata, InvalidRedirectUri} from '../errors.js'
 
 /** What a client may say about itself when it registers (RFC 7591 §2), once checked. */
@@ -83,4 +83,28 @@ export function checkClientMetadata(doc: Record<string, unknown>, {supportedScop
     extra[key] = v
   }
   return {name, redirectUris: [...new Set(uris as string[])], authMethod, grantTypes: [...new Set(grantTypes as string[])], scopes, extra}
+}
+
+/** The client record a self-described client (RFC 7591 registration, or a metadata document) becomes. */
+export function registeredClientRecord(
+  meta: ClientMetadata,
+  {id, secretHash, authMethod, registration, createdAt}: {id: string; secretHash: string | null; authMethod: NewClient['authMethod']; registration: 'dynamic' | 'metadata_document'; createdAt: number},
+): NewClient {
+  return {
+    id,
+    name: meta.name,
+    description: '',
+    secretHash,
+    authMethod,
+    jwks: null,
+    scopes: meta.scopes,
+    grantTypes: meta.grantTypes,
+    redirectUris: meta.redirectUris,
+    accessTokenTtl: null,
+    tokenRateLimit: null,
+    mcpRateLimit: null,
+    registration,
+    metadata: meta.extra,
+    createdAt,
+  }
 }

@@ -7,7 +7,7 @@ import type {Store} from '../../store/types.js'
 import type {ClientDirectory} from '../client-directory.js'
 import {InvalidClientMetadata, OAuthError, TooManyRequests} from '../errors.js'
 import type {createBuckets} from '../rate-limit.js'
-import {checkClientMetadata} from './client-metadata.js'
+import {checkClientMetadata, registeredClientRecord} from './client-metadata.js'
 
 /**
  * POST /oauth/register: dynamic client registration (RFC 7591 §3). Open (no initial access
@@ -56,23 +56,9 @@ export function createRegistrationEndpoint({
     const secret = meta.authMethod === 'none' ? null : newClientSecret()
     const now = clock.now()
     const id = newClientId()
-    await store.clients.insert({
-      id,
-      name: meta.name,
-      description: '',
-      secretHash: secret ? hashSecret(secret) : null,
-      authMethod: meta.authMethod,
-      jwks: null,
-      scopes: meta.scopes,
-      grantTypes: meta.grantTypes,
-      redirectUris: meta.redirectUris,
-      accessTokenTtl: null,
-      tokenRateLimit: null,
-      mcpRateLimit: null,
-      registration: 'dynamic',
-      metadata: meta.extra,
-      createdAt: now,
-    })
+    await store.clients.insert(
+      registeredClientRecord(meta, {id, secretHash: secret ? hashSecret(secret) : null, authMethod: meta.authMethod, registration: 'dynamic', createdAt: now}),
+    )
     clients.forget(id)
     ctx.clientId = id
     sendJson(
