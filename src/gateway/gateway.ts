@@ -30,6 +30,8 @@ export interface GatewayLimits {
   maxLineBytes: number
   maxBodyBytes: number
   replayBufferEvents: number
+  /** Bytes that may wait unsent on one SSE connection before it is cut (default 8 MiB). */
+  maxUnsentBytes?: number
   killGraceMs: number
   /** How long a request may wait for the child's answer; default 60 s. */
   requestTimeoutMs?: number

@@ -17,7 +17,7 @@ import {headerVersion, isSupported, modernVersion, negotiate, unsupportedVersion
 import type {Principal} from './principal.js'
 import {Session, type ClientCapabilities} from './session.js'
 import type {SessionTable} from './sessions.js'
-import {parseEventId} from './sse.js'
+import {DEFAULT_MAX_UNSENT_BYTES, parseEventId} from './sse.js'
 import {targetOf, type ScopeGuard, type Target} from './scope-guard.js'
 
 /** One MCP request as the audit trail records it. */
@@ -43,7 +43,7 @@ export interface EndpointDeps {
   sessions: SessionTable
   /** The child (multiplexer) a new session of this principal goes to; started if need be. */
   multiplexerFor(principal: Principal): Multiplexer
-  limits: {maxBodyBytes: number; replayBufferEvents: number}
+  limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number}
   logger: Logger
   clock: Clock
 }
@@ -240,7 +240,19 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       return fail(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', {'retry-after': '5'})
     }
     const protocolVersion = negotiate(params.protocolVersion)
-    const session = new Session(principal, protocolVersion, capabilities, mux, limits.replayBufferEvents, clock.now())
+    const session = new Session(
+      principal,
+      protocolVersion,
+      capabilities,
+      mux,
+      {
+        replayBufferEvents: limits.replayBufferEvents,
+        maxUnsentBytes: limits.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES,
+        onCut: (stream, unsent) =>
+          logger.warn('SSE connection cut: the client is not reading (it can resume with Last-Event-ID)', {client_id: principal.clientId, stream, unsent_bytes: unsent}),
+      },
+      clock.now(),
+    )
     mux.attach(session)
     sessions.add(session)
     logger.info('session started', {client_id: principal.clientId, session: session.id.slice(0, 8), protocol: protocolVersion})

@@ -51,17 +51,19 @@ export class Session {
   lastActivity: number
   closed = false
   private nextStream = 1
+  private readonly buffers: {maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void}
 
   constructor(
     readonly principal: Principal,
     readonly protocolVersion: ProtocolVersion,
     readonly capabilities: ClientCapabilities,
     readonly host: SessionHost,
-    replayBufferEvents: number,
+    buffers: {replayBufferEvents: number; maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void},
     now: number,
   ) {
-    this.replay = new ReplayBuffer(replayBufferEvents)
-    this.standalone = new SseStream(0, this.replay)
+    this.replay = new ReplayBuffer(buffers.replayBufferEvents)
+    this.buffers = buffers
+    this.standalone = new SseStream(0, this.replay, buffers.maxUnsentBytes, buffers.onCut)
     this.streams.set(0, this.standalone)
     this.lastActivity = now
   }
@@ -71,7 +73,7 @@ export class Session {
   }
 
   openStream(): SseStream {
-    const stream = new SseStream(this.nextStream++, this.replay)
+    const stream = new SseStream(this.nextStream++, this.replay, this.buffers.maxUnsentBytes, this.buffers.onCut)
     this.streams.set(stream.id, stream)
     // Keep resumable only streams whose events can still be in the buffer.
     if (this.streams.size > this.replay.capacity + 1) {

@@ -60,6 +60,8 @@ export function parseEventId(value: string | string[] | undefined): {stream: num
   return m ? {stream: Number(m[1]), seq: Number(m[2])} : undefined
 }
 
+export const DEFAULT_MAX_UNSENT_BYTES = 8 * 1024 * 1024
+
 export class SseStream {
   private seq = 0
   private connection: ServerResponse | undefined
@@ -68,6 +70,14 @@ export class SseStream {
   constructor(
     readonly id: number,
     private readonly replay: ReplayBuffer,
+    /**
+     * How much may wait unsent on the connection (a client that does not read). Beyond it the
+     * connection is cut: the daemon's memory stays bounded, nobody else waits, and the client
+     * can reconnect with Last-Event-ID to get what the replay buffer still holds.
+     */
+    private readonly maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES,
+    /** Told when a connection was cut for not reading. */
+    private readonly onCut?: (stream: number, unsentBytes: number) => void,
   ) {}
 
   get attached(): boolean {
@@ -96,7 +106,14 @@ export class SseStream {
     const seq = ++this.seq
     const frame = `id: ${this.id}-${seq}\ndata: ${json}\n\n`
     this.replay.add({stream: this.id, seq, frame})
-    this.connection?.write(frame)
+    const res = this.connection
+    if (!res) return
+    res.write(frame)
+    if (res.writableLength > this.maxUnsentBytes) {
+      this.connection = undefined
+      this.onCut?.(this.id, res.writableLength)
+      res.destroy()
+    }
   }
 
   /** Ends the stream (and its connection, if one is attached). */
