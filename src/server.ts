@@ -122,7 +122,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const keyStorage = {
       kind: preferred.kind,
       location: preferred.location,
-      notice: keychain.ok ? null : `no OS keychain (${keychain.reason}); signing keys are kept in ${fileVault.location} (mode 0600)`,
+      notice: keychain.ok ? null : `${keychain.reason}; signing keys are kept in ${fileVault.location} (mode 0600)`,
     }
     if ((await store.signingKeys.list()).every((k) => k.retiredAt !== null)) {
       await rotateSigningKey({store, vault: preferred, clock})
