@@ -63,6 +63,8 @@ function reply(res: ServerResponse, status: number, body: string | undefined, he
 const fail = (res: ServerResponse, status: number, code: number, message: string, headers?: Record<string, string>) =>
   reply(res, status, errorResponse(null, code, message), headers)
 
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v)
+
 function accepts(req: IncomingMessage, type: string): boolean {
   const accept = req.headers.accept
   if (accept === undefined) return false
@@ -120,6 +122,12 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     if (typeof body !== 'object' || body === null) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request')
     const msg = body as JsonRpcMessage
     if (msg.jsonrpc !== '2.0') return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: jsonrpc must be "2.0"')
+    // MCP params are always an object (schema: `params?: {...}`). A server drops anything else
+    // without an answer (the SDK's stdio transport does), which would leave the request hanging
+    // until the request timeout: refuse it here instead (JSON-RPC 2.0 §4.2).
+    if (msg.params !== undefined && !isObject(msg.params)) {
+      return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: params must be an object')
+    }
 
     // A 2026-07-28 (stateless) client: answer so it recognizes a legacy-capable server and falls
     // back to initialize (2026-07-28 transports-streamable-http §Backward Compatibility;
@@ -184,7 +192,7 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     }
     if (batch.length === 0) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: empty batch')
     const msgs = batch as JsonRpcMessage[]
-    if (msgs.some((m) => typeof m !== 'object' || m === null || m.jsonrpc !== '2.0' || m.method === 'initialize')) {
+    if (msgs.some((m) => typeof m !== 'object' || m === null || m.jsonrpc !== '2.0' || m.method === 'initialize' || (m.params !== undefined && !isObject(m.params)))) {
       // 2025-03-26 lifecycle: initialize MUST NOT be part of a batch.
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: bad batch')
     }

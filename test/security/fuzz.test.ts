@@ -82,7 +82,9 @@ test('random requests to the MCP endpoint never produce a 5xx', async (t) => {
         if (sid) headers['Mcp-Session-Id'] = sid
         if (version) headers['MCP-Protocol-Version'] = version
         const ac = new AbortController()
-        const res = await fetch(`${s.issuer}/mcp`, {method: 'POST', headers, body: JSON.stringify(msg), signal: ac.signal})
+        // An answer must come: a request left hanging fails the property with its counterexample
+        // (a leak the request timeout would only end minutes later), rather than stalling the run.
+        const res = await fetch(`${s.issuer}/mcp`, {method: 'POST', headers, body: JSON.stringify(msg), signal: AbortSignal.any([ac.signal, AbortSignal.timeout(15_000)])})
         assert.ok(res.status < 500, `${res.status} for ${JSON.stringify(msg).slice(0, 120)}`)
         // An SSE answer may stay open (e.g. a request the server never answers); don't wait on it.
         if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) ac.abort()

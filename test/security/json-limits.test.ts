@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {assertStillServes, generousLimits, interactiveServer, perFile, postForm, WEB} from '../helpers/attacks.js'
 import {basic, fetchToken} from '../helpers/clients.js'
+import {startInProcess} from '../helpers/server.js'
 
 const server = perFile(async (t) => {
   const {s} = await interactiveServer(t, generousLimits)
@@ -78,4 +79,24 @@ test('an oversized /mcp body is 413 and the daemon keeps serving (DESIGN princip
   const r = await mcp(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"${'x'.repeat(5 * 1024 * 1024)}"}}`)
   assert.equal(r.status, 413)
   await assertStillServes(server().s.issuer)
+})
+
+test('a request whose params are not an object is refused at once, not left for the server to drop (JSON-RPC 2.0 §4.2)', async (t) => {
+  const s = await startInProcess(t)
+  const agent = await s.client({name: 'params'})
+  const token = await fetchToken(s.issuer, agent)
+  const headers = {Authorization: `Bearer ${token}`, Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json'}
+  const init = await fetch(`${s.issuer}/mcp`, {method: 'POST', headers, body: JSON.stringify({jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-11-25', capabilities: {}, clientInfo: {name: 'p', version: '1'}}})})
+  const session = init.headers.get('mcp-session-id')!
+  await init.text()
+  for (const params of [5, true, null, 'text', [1, 2]]) {
+    const res = await fetch(`${s.issuer}/mcp`, {
+      method: 'POST',
+      headers: {...headers, 'Mcp-Session-Id': session, 'MCP-Protocol-Version': '2025-11-25'},
+      body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'tools/call', params}),
+      signal: AbortSignal.timeout(10_000),
+    })
+    assert.equal(res.status, 400, JSON.stringify(params))
+    assert.match(((await res.json()) as {error: {message: string}}).error.message, /params must be an object/)
+  }
 })
