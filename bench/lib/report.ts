@@ -59,6 +59,27 @@ export function noiseNote(runs: {name: string; other: number}[]): string | undef
   return `WARNING: other processes used CPU during the runs (${noisy.map((r) => `${r.name} ${r.other.toFixed(2)} cores`).join(', ')}); figures are depressed, run again on a quiet machine`
 }
 
+/**
+ * The cells every throughput row shares: rate, latency, errors, CPU per operation (and what one
+ * core would sustain at it), core use of server and load generator, and other load.
+ */
+export function throughputCells(
+  x: {rps: number; p50: number; p99: number; errors: number; serverCpu: number; loadgenCpu: number; machineCpu: number},
+  cpuPerOp: number,
+): string[] {
+  return [
+    fmt.int(x.rps),
+    fmt.ms(x.p50),
+    fmt.ms(x.p99),
+    fmt.int(x.errors),
+    fmt.us(cpuPerOp),
+    fmt.int(1e6 / cpuPerOp),
+    fmt.pct(x.serverCpu),
+    fmt.pct(x.loadgenCpu),
+    otherLoad(x).toFixed(2),
+  ]
+}
+
 export const fmt = {
   int: (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'),
   ms: (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '-'),

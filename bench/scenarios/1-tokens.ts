@@ -3,7 +3,7 @@ import {oidcProvider} from '../systems/oidc-provider.js'
 import type {TokenServer, System} from '../systems/types.js'
 import {probeToken, tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, throughputCells, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 50
 
@@ -43,15 +43,7 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
   const gh = best.get('gatehouse')
   const rows = [...best].map(([name, x]) => [
     name,
-    fmt.int(x.rps),
-    fmt.ms(x.p50),
-    fmt.ms(x.p99),
-    fmt.int(x.errors),
-    fmt.us(x.cpuPerToken),
-    fmt.int(1e6 / x.cpuPerToken),
-    fmt.pct(x.serverCpu),
-    fmt.pct(x.loadgenCpu),
-    otherLoad(x).toFixed(2),
+    ...throughputCells(x, x.cpuPerToken),
     `${String(probes.get(name)?.alg)}/${String(probes.get(name)?.typ)}`,
     fmt.ratio(x.rps, oidc),
   ])

@@ -7,7 +7,7 @@ import {ECHO_ARGV} from '../lib/paths.js'
 import {runLoad, type LoadResult} from '../lib/loadgen.js'
 import {cpuSeconds, treePids} from '../lib/proctree.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, throughputCells, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 32
 
@@ -101,15 +101,7 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
   const gh = best.get('gatehouse')
   const rows = [...best].map(([name, x]) => [
     name,
-    fmt.int(x.rps),
-    fmt.ms(x.p50),
-    fmt.ms(x.p99),
-    fmt.int(x.errors),
-    fmt.us(x.cpuPerCall),
-    fmt.int(1e6 / x.cpuPerCall),
-    fmt.pct(x.serverCpu),
-    fmt.pct(x.loadgenCpu),
-    otherLoad(x).toFixed(2),
+    ...throughputCells(x, x.cpuPerCall),
     String(x.processes),
     name.startsWith('direct') ? '-' : fmt.ratio(x.rps, bridgeBest),
   ])

@@ -3,7 +3,7 @@ import type {Logger} from '../log.js'
 import {HttpError, badRequest} from './errors.js'
 import type {createHostGuard, OriginPolicy} from './guards.js'
 import {corsHeaders, securityHeaders, sendPreflight} from './headers.js'
-import {sendError, sendJson} from './respond.js'
+import {sendError} from './respond.js'
 import type {RequestContext, Router} from './router.js'
 
 export interface AppOptions {
@@ -105,4 +105,3 @@ class Context implements RequestContext {
   }
 }
 
-export {sendJson}

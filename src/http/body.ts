@@ -1,32 +1,69 @@
 import type {IncomingMessage} from 'node:http'
 import {HttpError, badRequest} from './errors.js'
 
-/** Reads the whole body up to `limit` bytes; 413 beyond it, without buffering the excess. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError'
+}
+
+/** The body is not UTF-8 (RFC 8259 §8.1): refused rather than passed on with U+FFFD in it. */
+export class InvalidUtf8Error extends Error {
+  override readonly name = 'InvalidUtf8Error'
+}
+
+const strictUtf8 = new TextDecoder('utf-8', {fatal: true})
+
+/**
+ * Reads a request body as strict UTF-8 text, up to `limit` bytes (DESIGN.md principle 7). Beyond
+ * the limit: BodyTooLargeError, without buffering the excess; bad bytes: InvalidUtf8Error. Each
+ * endpoint family maps these to its own error form (OAuth JSON below, JSON-RPC in the gateway).
+ */
+export function readBodyText(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(tooLarge(limit))
+    req.resume()
+    return Promise.reject(new BodyTooLargeError(`body exceeds ${limit} bytes`))
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let failed = false
     req.on('data', (chunk: Buffer) => {
+      if (failed) return
       size += chunk.length
       if (size > limit) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(tooLarge(limit))
+        failed = true
+        reject(new BodyTooLargeError(`body exceeds ${limit} bytes`))
         return
       }
       chunks.push(chunk)
     })
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)))
-    req.on('error', reject)
+    req.on('end', () => {
+      if (failed) return
+      try {
+        resolve(strictUtf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)))
+      } catch {
+        reject(new InvalidUtf8Error('Parse error: the body is not valid UTF-8'))
+      }
+    })
+    req.on('error', (error) => {
+      if (!failed) reject(error)
+      failed = true
+    })
   })
 }
 
-const tooLarge = (limit: number) =>
-  new HttpError(413, {error: 'invalid_request', error_description: `request body larger than ${limit} bytes`}, {Connection: 'close'})
+/** The body of an OAuth request as text; its failures as RFC 6749 errors (413 / invalid_request). */
+export async function readText(req: IncomingMessage, limit: number): Promise<string> {
+  try {
+    return await readBodyText(req, limit)
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new HttpError(413, {error: 'invalid_request', error_description: `request body larger than ${limit} bytes`}, {Connection: 'close'})
+    }
+    if (error instanceof InvalidUtf8Error) throw badRequest('the body is not valid UTF-8')
+    throw error
+  }
+}
 
 const mediaType = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
 
@@ -45,8 +82,7 @@ export async function readParams(
     // RFC 6749 §5.2 has no 415; an unusable body is invalid_request.
     throw badRequest('Content-Type must be application/x-www-form-urlencoded or application/json')
   }
-  const body = await readBody(req, limit)
-  const text = decodeUtf8(body)
+  const text = await readText(req, limit)
   const params = new Map<string, string>()
   if (type === 'application/json') {
     let doc: unknown
@@ -74,15 +110,4 @@ export async function readParams(
     params.set(k, v)
   }
   return params
-}
-
-const utf8 = new TextDecoder('utf-8', {fatal: true})
-
-/** Strict UTF-8: invalid sequences are a 400, not silently replaced. */
-export function decodeUtf8(body: Buffer): string {
-  try {
-    return utf8.decode(body)
-  } catch {
-    throw badRequest('the body is not valid UTF-8')
-  }
 }

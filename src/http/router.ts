@@ -28,10 +28,6 @@ export interface Route {
   exposeHeaders?: string[]
 }
 
-export interface RouteMatch {
-  routes: Map<string, Route>
-}
-
 /** Exact-path routing: a Map lookup per request, nothing compiled per request. */
 export function createRouter(routes: Route[]) {
   const table = new Map<string, Map<string, Route>>()
