@@ -39,7 +39,10 @@ export async function probeKeychain({timeoutMs = 3000}: {timeoutMs?: number} = {
     return {ok: false, reason: `the OS keychain did not answer (${firstLine(error)})`}
   }
   try {
-    const mod = (await import('keytar')) as unknown as {default?: Keytar} & Keytar
+    // The specifier is a variable so that the build never needs keytar's files or types: keytar
+    // is optional and is dropped by npm where libsecret's headers are missing (issue: first run).
+    const specifier: string = 'keytar'
+    const mod = (await import(specifier)) as {default?: Keytar} & Keytar
     keytar = mod.default ?? mod
   } catch (error) {
     return {ok: false, reason: `keytar is not available (${firstLine(error)})`}
