@@ -163,11 +163,33 @@ export type CodeRedemption =
   /** Already redeemed: the grant and everything issued from it were revoked just now. */
   | {outcome: 'replayed'}
 
-export type RefreshRotation =
-  | {outcome: 'rotated'; grant: GrantRecord; previous: RefreshTokenRecord; retried: boolean}
-  | {outcome: 'unknown' | 'expired' | 'wrong_client' | 'grant_revoked'}
-  /** A rotated token used again outside the grace period: the whole family was revoked. */
-  | {outcome: 'replayed'}
+/**
+ * A refresh token as the refresh grant's rule sees it inside one transaction: the token, its
+ * grant, the successor it was rotated to (if it was), and how many refresh tokens of its family
+ * are still live. Plain facts; the rule (src/oauth/grants/refresh-rotation.ts) decides.
+ */
+export interface RefreshTokenState extends RefreshTokenRecord {
+  consumedAt: number | null
+  revokedAt: number | null
+  /** Set once the token was rotated: the successor's hash and the salt it was derived with. */
+  rotation: {successorHash: string; salt: string} | null
+}
+
+export interface RefreshFamilyView {
+  token: RefreshTokenState
+  /** Undefined when the grant row is gone. */
+  grant: GrantRecord | undefined
+  /** The token `rotation.successorHash` names, whatever its state. */
+  successor: RefreshTokenState | undefined
+  /** Refresh tokens of this family neither consumed, revoked nor expired at `now`. */
+  liveInFamily: number
+}
+
+/** The writes a refresh exchange may ask for; applied in order, in the same transaction. */
+export type RefreshWrite =
+  | {op: 'consume'; hash: string; at: number; rotation: {successorHash: string; salt: string}}
+  | {op: 'insert'; token: RefreshTokenRecord}
+  | {op: 'revoke_grant'; grantId: string; at: number; reason: string}
 
 export interface GrantRepository {
   create(grant: GrantRecord): Promise<void>
@@ -185,15 +207,13 @@ export interface GrantRepository {
     options: {clientId: string; now: number; check(code: AuthorizationCodeRecord): void; refresh?: {hash: string; createdAt: number; expiresAt: number} | undefined},
   ): Promise<CodeRedemption>
   /**
-   * Rotates a refresh token in one immediate transaction: the old one is consumed and `next`
-   * stored. A consumed token is accepted again only within `graceMs` of its rotation, from the
-   * same client, while its successor is unused (that successor is then revoked); any other reuse
-   * revokes the grant. `check` may throw (scope, resource) to refuse without changing anything.
+   * One refresh exchange in one immediate transaction (racing exchanges, in this process or
+   * another, are serialised): reads the token with this hash and its family (`now` decides
+   * which tokens count as live), hands the view to `decide` (undefined for an unknown hash),
+   * and applies the writes it returns. `decide` runs synchronously inside the transaction; if it
+   * throws, nothing is written and the error propagates. The repository holds no rule.
    */
-  rotateRefreshToken(
-    hash: string,
-    options: {clientId: string; now: number; graceMs: number; next: Omit<RefreshTokenRecord, 'hash' | 'grantId' | 'clientId' | 'scopes'> & {hash: string}; check(grant: GrantRecord, token: RefreshTokenRecord): void},
-  ): Promise<RefreshRotation>
+  exchangeRefreshToken<T>(hash: string, now: number, decide: (view: RefreshFamilyView | undefined) => {writes: RefreshWrite[]; result: T}): Promise<T>
   /** Revokes one grant (and its codes and refresh tokens); false when absent or already revoked. */
   revoke(id: string, at: number, reason: string): Promise<boolean>
   /** Revokes a client's grants for a subject; returns how many. */

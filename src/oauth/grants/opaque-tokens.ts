@@ -1,4 +1,4 @@
-import {randomBytes} from 'node:crypto'
+import {createHmac, randomBytes} from 'node:crypto'
 import {hashSecret, type RandomBytes} from '../../clients/credentials.js'
 
 /**
@@ -14,3 +14,13 @@ export const newRefreshToken = (random: RandomBytes = randomBytes) => REFRESH_TO
 export const newGrantId = (random: RandomBytes = randomBytes) => 'gtg_' + random(16).toString('base64url')
 
 export const opaqueTokenHash = hashSecret
+
+/**
+ * The refresh token that rotation gives for `presented`: HMAC-SHA256 keyed with the presented
+ * token over a server-side salt (base64url, stored with the rotated token). Only the hash of the
+ * result is stored, yet a retry of the same presented token can be answered with the same
+ * successor (src/oauth/grants/refresh-rotation.ts), and nobody can compute it without both the
+ * presented token (held by the client) and the salt (held by the server).
+ */
+export const successorRefreshToken = (presented: string, salt: string) =>
+  REFRESH_TOKEN_PREFIX + createHmac('sha256', presented).update(salt, 'utf8').digest('base64url')

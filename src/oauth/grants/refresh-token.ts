@@ -7,12 +7,14 @@ import {grantedScopes} from '../scopes.js'
 import {REFRESH_TOKEN_TTL_MS} from './authorization-code.js'
 import type {Grant, RefreshingGrantDeps} from './grant.js'
 import {grantTokenResponse} from './issue-tokens.js'
-import {newRefreshToken, opaqueTokenHash, REFRESH_TOKEN_PREFIX} from './opaque-tokens.js'
+import {opaqueTokenHash, REFRESH_TOKEN_PREFIX} from './opaque-tokens.js'
+import {decideRefresh} from './refresh-rotation.js'
 
 /**
  * How long after a rotation the old refresh token may be presented again by the same client:
- * its response (with the new token) may have been lost on the way. Within it, the retry gets a
- * fresh pair and the unused successor is revoked; after it, reuse revokes the whole family.
+ * its response (with the new token) may have been lost on the way. Within it, while the
+ * successor is unused, the retry gets the same successor again (never a new one); otherwise
+ * reuse revokes the whole family. The rule: src/oauth/grants/refresh-rotation.ts.
  */
 export const REFRESH_GRACE_MS = 60_000
 
@@ -20,7 +22,9 @@ export const REFRESH_GRACE_MS = 60_000
  * OAuth 2.1 §4.3: refresh with rotation (§4.3.1; MCP authorization: "authorization servers MUST
  * rotate refresh tokens" for public clients). The scope may narrow but never widen (RFC 6749 §6:
  * "MUST NOT include any scope not originally granted"); the resource stays the grant's. Reuse
- * of a rotated token outside the grace period revokes the family (RFC 9700 §4.14.2).
+ * of a rotated token revokes the family (RFC 9700 §4.14.2) unless it is an idempotent retry
+ * within the grace period (`decideRefresh`). The read, the decision and the writes are one
+ * immediate store transaction, so racing refreshes are serialised.
  */
 export function refreshTokenGrant({
   store,
@@ -43,22 +47,24 @@ export function refreshTokenGrant({
       const scope = params.get('scope')
       const resource = params.get('resource')
       const now = clock.now()
-      const next = newRefreshToken(random)
       let scopes: string[] = []
-      const result = await store.grants.rotateRefreshToken(opaqueTokenHash(presented), {
-        clientId: client.id,
-        now,
-        graceMs,
-        next: {hash: opaqueTokenHash(next), createdAt: now, expiresAt: now + refreshTtlMs},
-        check(grant, token) {
-          scopes = grantedScopes(scope, token.scopes)
-          if (resource !== undefined && resolveResource(resource) !== grant.resource) throw new InvalidTarget('resource differs from the one this grant is for')
-        },
-      })
+      const result = await store.grants.exchangeRefreshToken(opaqueTokenHash(presented), now, (view) =>
+        decideRefresh(view, {
+          presented,
+          clientId: client.id,
+          now,
+          graceMs,
+          refreshTtlMs,
+          random,
+          check(grant, token) {
+            scopes = grantedScopes(scope, token.scopes)
+            if (resource !== undefined && resolveResource(resource) !== grant.resource) throw new InvalidTarget('resource differs from the one this grant is for')
+          },
+        }),
+      )
       switch (result.outcome) {
         case 'rotated':
-          if (result.retried) revokedGrants.markStale()
-          return grantTokenResponse({client, grant: result.grant, scopes, refreshToken: next}, {issuer, keyring, clock})
+          return grantTokenResponse({client, grant: result.grant, scopes, refreshToken: result.refreshToken}, {issuer, keyring, clock})
         case 'replayed':
           revokedGrants.markStale()
           throw new InvalidGrant('the refresh token was already used; the whole authorization is revoked')

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import type {AuthorizationCodeRecord, CodeRedemption, GrantRecord, GrantRepository, RefreshRotation, RefreshTokenRecord} from '../types.js'
+import type {AuthorizationCodeRecord, CodeRedemption, GrantRecord, GrantRepository, RefreshFamilyView, RefreshTokenRecord, RefreshTokenState, RefreshWrite} from '../types.js'
 import {fromJson, toJson} from './json.js'
 
 interface GrantRow {
@@ -66,6 +66,16 @@ const refreshFromRow = (r: TokenRow): RefreshTokenRecord => ({
   expiresAt: r.expires_at,
 })
 
+const refreshStateFromRow = (r: TokenRow): RefreshTokenState => {
+  const data = fromJson<{successor?: unknown; salt?: unknown}>(r.data, {})
+  return {
+    ...refreshFromRow(r),
+    consumedAt: r.consumed_at,
+    revokedAt: r.revoked_at,
+    rotation: typeof data.successor === 'string' && typeof data.salt === 'string' ? {successorHash: data.successor, salt: data.salt} : null,
+  }
+}
+
 /**
  * Grants and the tokens that descend from them (authorization codes and refresh tokens in the
  * `tokens` table, family_id = grant id). Redemption and rotation are read-then-write, so each
@@ -80,11 +90,15 @@ export function createSqliteGrants(db: Database.Database): GrantRepository {
     VALUES (@id, @kind, @clientId, @familyId, @subject, @scope, @resource, @data, @createdAt, @expiresAt)`)
   const tokenByHash = db.prepare<[string, string], TokenRow>('SELECT * FROM tokens WHERE id = ? AND kind = ?')
   const consume = db.prepare('UPDATE tokens SET consumed_at = ?, data = ? WHERE id = ?')
-  const revokeToken = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
   const revokeGrantRow = db.prepare('UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL')
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
   const grantsOfClient = db.prepare<[string, string], string>('SELECT id FROM grants WHERE client_id = ? AND subject = ? AND revoked_at IS NULL').pluck()
   const revokedSince = db.prepare<[number], string>('SELECT id FROM grants WHERE revoked_at >= ?').pluck()
+  const liveInFamily = db
+    .prepare<[string, number], number>(
+      `SELECT count(*) FROM tokens WHERE family_id = ? AND kind = 'refresh_token' AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?`,
+    )
+    .pluck()
   const pruneTokens = db.prepare(`DELETE FROM tokens WHERE kind IN ('authorization_code','refresh_token') AND expires_at <= ?`)
   const pruneGrants = db.prepare('DELETE FROM grants WHERE expires_at <= ? AND (revoked_at IS NULL OR revoked_at <= ?)')
 
@@ -150,50 +164,43 @@ export function createSqliteGrants(db: Database.Database): GrantRepository {
     },
   )
 
-  const rotate = db.transaction(
-    (
-      hash: string,
-      {clientId, now, graceMs, next, check}: {clientId: string; now: number; graceMs: number; next: {hash: string; createdAt: number; expiresAt: number}; check(g: GrantRecord, t: RefreshTokenRecord): void},
-    ): RefreshRotation => {
-      const row = tokenByHash.get(hash, 'refresh_token')
-      if (!row) return {outcome: 'unknown'}
-      if (row.client_id !== clientId) return {outcome: 'wrong_client'}
+  const apply = (w: RefreshWrite) => {
+    switch (w.op) {
+      case 'consume':
+        consume.run(w.at, toJson({successor: w.rotation.successorHash, salt: w.rotation.salt}), w.hash)
+        return
+      case 'insert': {
+        const grant = grantById.get(w.token.grantId)
+        if (!grant) throw new Error(`no grant ${w.token.grantId} for a refresh token`)
+        storeRefresh(w.token, grant.subject, grant.resource)
+        return
+      }
+      case 'revoke_grant':
+        revokeGrant(w.grantId, w.at, w.reason)
+        return
+    }
+  }
+
+  // The read, the caller's decision and the writes in one transaction (run with .immediate):
+  // the write lock is taken before the read, so no other exchange can see the same state.
+  const exchange = db.transaction(<T>(hash: string, now: number, decide: (view: RefreshFamilyView | undefined) => {writes: RefreshWrite[]; result: T}): T => {
+    const row = tokenByHash.get(hash, 'refresh_token')
+    let view: RefreshFamilyView | undefined
+    if (row) {
+      const token = refreshStateFromRow(row)
       const grantRow = grantById.get(row.family_id)
-      if (!grantRow || grantRow.revoked_at !== null || row.revoked_at !== null) return {outcome: 'grant_revoked'}
-      const grant = grantFromRow(grantRow)
-      const token = refreshFromRow(row)
-      const data = fromJson<{successor?: string}>(row.data, {})
-      const successor: RefreshTokenRecord = {
-        hash: next.hash,
-        grantId: grant.id,
-        clientId,
-        scopes: token.scopes,
-        createdAt: next.createdAt,
-        expiresAt: Math.min(next.expiresAt, grant.expiresAt),
+      const successorRow = token.rotation ? tokenByHash.get(token.rotation.successorHash, 'refresh_token') : undefined
+      view = {
+        token,
+        grant: grantRow && grantFromRow(grantRow),
+        successor: successorRow && refreshStateFromRow(successorRow),
+        liveInFamily: liveInFamily.get(row.family_id, now) ?? 0,
       }
-      if (row.consumed_at !== null) {
-        const previous = data.successor ? tokenByHash.get(data.successor, 'refresh_token') : undefined
-        const retry = now - row.consumed_at <= graceMs && previous !== undefined && previous.consumed_at === null && previous.revoked_at === null
-        if (!retry) {
-          // OAuth 2.1 §4.3.1, RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the family.
-          revokeGrant(grant.id, now, 'refresh token replayed')
-          return {outcome: 'replayed'}
-        }
-        // The grace period: the client lost the response that carried `previous`; it is replaced,
-        // so that only one live refresh token remains in the family.
-        check(grant, token)
-        revokeToken.run(now, previous.id)
-        storeRefresh(successor, grant.subject, grant.resource)
-        consume.run(row.consumed_at, toJson({...data, successor: successor.hash}), hash)
-        return {outcome: 'rotated', grant, previous: token, retried: true}
-      }
-      if (row.expires_at <= now || grant.expiresAt <= now) return {outcome: 'expired'}
-      check(grant, token)
-      consume.run(now, toJson({...data, successor: successor.hash}), hash)
-      storeRefresh(successor, grant.subject, grant.resource)
-      return {outcome: 'rotated', grant, previous: token, retried: false}
-    },
-  )
+    }
+    const {writes, result} = decide(view)
+    for (const w of writes) apply(w)
+    return result
+  })
 
   const revokeForClient = db.transaction((clientId: string, subject: string, at: number, reason: string) => {
     let n = 0
@@ -223,8 +230,8 @@ export function createSqliteGrants(db: Database.Database): GrantRepository {
     async redeemCode(hash, options) {
       return redeem.immediate(hash, options)
     },
-    async rotateRefreshToken(hash, options) {
-      return rotate.immediate(hash, options)
+    async exchangeRefreshToken(hash, now, decide) {
+      return exchange.immediate(hash, now, decide) as ReturnType<typeof decide>['result']
     },
     async revoke(id, at, reason) {
       return revokeOne.immediate(id, at, reason)
