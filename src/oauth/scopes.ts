@@ -14,3 +14,17 @@ export function grantedScopes(requested: string | undefined, allowed: readonly s
   }
   return asked
 }
+
+/**
+ * The scope parameter of an authorization request without the scopes nobody here knows: RFC
+ * 6749 §3.3 lets the server "fully or partially ignore the scope requested", and real clients ask
+ * for scopes of their own (Claude: `claudeai`; many: `offline_access`). A scope is known when the
+ * server offers it (`offered`, scopes_supported) or the client holds it; known ones are kept for
+ * `grantedScopes`, so an offered scope the client may not have is still `invalid_scope`, as is a
+ * malformed token. Returns undefined when nothing is left (then the client's default applies).
+ */
+export function withoutUnknownScopes(requested: string | undefined, {offered, held}: {offered: readonly string[]; held: readonly string[]}): string | undefined {
+  if (requested === undefined) return undefined
+  const kept = requested.split(' ').filter((s) => s !== '' && (!isScopeToken(s) || offered.includes(s) || held.includes(s)))
+  return kept.length === 0 ? undefined : kept.join(' ')
+}

@@ -41,7 +41,8 @@ for (const [attack, meta, error] of [
   ['the implicit response type (RFC 9700 §2.1.2)', {redirect_uris: [WEB], response_types: ['token']}, 'invalid_client_metadata'],
   ['private_key_jwt without a way to check keys', {redirect_uris: [WEB], token_endpoint_auth_method: 'private_key_jwt'}, 'invalid_client_metadata'],
   ['a jwks_uri (an SSRF vector)', {redirect_uris: [WEB], jwks_uri: 'https://169.254.169.254/jwks'}, 'invalid_client_metadata'],
-  ['a scope the server does not offer', {redirect_uris: [WEB], scope: 'mcp admin'}, 'invalid_client_metadata'],
+  // A scope the server does not offer is dropped, not refused (RFC 7591 §3.2.1): test/security/registration-leniency.test.ts.
+  ['a scope that is not scope syntax', {redirect_uris: [WEB], scope: 'mcp "admin"'}, 'invalid_client_metadata'],
   ['control characters in the name', {redirect_uris: [WEB], client_name: 'evil\u0000name'}, 'invalid_client_metadata'],
   ['CR/LF in the name (header injection)', {redirect_uris: [WEB], client_name: 'App\r\nX-Injected: 1'}, 'invalid_client_metadata'],
   ['a huge name', {redirect_uris: [WEB], client_name: 'x'.repeat(5000)}, 'invalid_client_metadata'],

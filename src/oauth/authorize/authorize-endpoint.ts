@@ -43,6 +43,7 @@ export function createAuthorizationEndpoint({
   clock,
   resolveClient,
   resolveResource,
+  supportedScopes,
   sessions,
   cookie,
   issueCode,
@@ -56,6 +57,8 @@ export function createAuthorizationEndpoint({
   clock: Clock
   resolveClient: ClientResolver
   resolveResource: ResourceResolver
+  /** The scopes this server offers (scopes_supported): requested scopes outside them are dropped. */
+  supportedScopes?: () => readonly string[]
   sessions: SessionStore
   cookie: SessionCookie
   issueCode: CodeIssuer
@@ -115,7 +118,7 @@ export function createAuthorizationEndpoint({
     }
 
   const get: Handler = async (req, res, ctx) => {
-    const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource})
+    const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource, supportedScopes})
     ctx.clientId = request.client.id
     if (autoApprove) return approve(res, 302, request)
     let session = sessions.get(cookie.read(req))

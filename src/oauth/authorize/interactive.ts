@@ -124,6 +124,7 @@ export async function createInteractiveAuthorization({
     clock,
     resolveClient: createClientResolver({clients, metadataDocuments: documents}),
     resolveResource,
+    supportedScopes: scopes,
     sessions: createSessionStore({clock}),
     cookie: sessionCookie({secure: issuerUrl.protocol === 'https:'}),
     issueCode: createCodeIssuer({store, clock}),

@@ -1,7 +1,7 @@
 import type {ClientRecord} from '../../store/types.js'
 import {InvalidScope, InvalidTarget} from '../errors.js'
 import type {ResourceResolver} from '../resource.js'
-import {grantedScopes} from '../scopes.js'
+import {grantedScopes, withoutUnknownScopes} from '../scopes.js'
 import {AuthorizePageError, AuthorizeRedirectError} from './errors.js'
 import {codeChallengeProblem} from './pkce.js'
 import {redirectUriMatches} from './redirect-match.js'
@@ -26,11 +26,13 @@ const MAX_STATE = 2048
  * Validates GET /oauth/authorize (OAuth 2.1 §4.1.1) in two stages. First the client and the
  * redirect URI: until both are known good nothing may be sent to the redirect URI, so failures
  * are an error page (RFC 6749 §4.1.2.1). Then everything else, whose failures go back to the
- * client as `error` redirects.
+ * client as `error` redirects. Scopes the server does not offer (`supportedScopes`, its
+ * scopes_supported) and the client does not hold are dropped (RFC 6749 §3.3); an offered scope
+ * the client may not have is `invalid_scope`.
  */
 export async function parseAuthorizationRequest(
   query: URLSearchParams,
-  {resolveClient, resolveResource}: {resolveClient: ClientResolver; resolveResource: ResourceResolver},
+  {resolveClient, resolveResource, supportedScopes}: {resolveClient: ClientResolver; resolveResource: ResourceResolver; supportedScopes?: (() => readonly string[]) | undefined},
 ): Promise<AuthorizationRequest> {
   const one = (key: string) => {
     const all = query.getAll(key)
@@ -74,7 +76,8 @@ export async function parseAuthorizationRequest(
   let scopes: string[]
   let resource: string
   try {
-    scopes = grantedScopes(one('scope').value, client.scopes)
+    const asked = supportedScopes ? withoutUnknownScopes(one('scope').value, {offered: supportedScopes(), held: client.scopes}) : one('scope').value
+    scopes = grantedScopes(asked, client.scopes)
     resource = resolveResource(one('resource').value)
   } catch (error) {
     if (error instanceof InvalidScope) throw fail('invalid_scope', error.message)

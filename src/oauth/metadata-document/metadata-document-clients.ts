@@ -5,6 +5,7 @@ import {AuthorizePageError} from '../authorize/errors.js'
 import type {ClientDirectory} from '../client-directory.js'
 import {OAuthError} from '../errors.js'
 import {checkClientMetadata, registeredClientRecord} from '../registration/client-metadata.js'
+import {withoutNulls} from '../registration/registered-scopes.js'
 import {fetchMetadataDocument, MetadataDocumentError} from './fetch-document.js'
 
 /**
@@ -64,7 +65,8 @@ export function createMetadataDocumentClients({
       if (error instanceof MetadataDocumentError) throw unusable(url, error.message)
       throw error
     }
-    const {doc} = fetched
+    // RFC 7591 §2 members, so null means absent here too (registration/registered-scopes.ts).
+    const doc = withoutNulls(fetched.doc)
     // CIMD draft §4.1: the document's client_id must be its own URL, byte for byte.
     if (doc.client_id !== url) throw unusable(url, 'its client_id is not the URL it was fetched from')
     if (typeof doc.client_name !== 'string') throw unusable(url, 'it has no client_name')

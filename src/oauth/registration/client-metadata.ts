@@ -1,7 +1,8 @@
 import {redirectUriProblem} from '../../clients/redirect-uris.js'
-import {isScopeToken, limits, validateName} from '../../clients/validate.js'
+import {limits, validateName} from '../../clients/validate.js'
 import type {NewClient, TokenEndpointAuthMethod} from '../../store/types.js'
 import {InvalidClientMetadata, InvalidRedirectUri} from '../errors.js'
+import {registeredScopes, withoutNulls} from './registered-scopes.js'
 
 /** What a client may say about itself when it registers (RFC 7591 §2), once checked. */
 export interface ClientMetadata {
@@ -22,10 +23,13 @@ const INFO_STRINGS = ['software_id', 'software_version']
 /**
  * Checks registration metadata (RFC 7591 §2, §3.2.2): redirect URIs by the same rule as the CLI
  * (https, loopback http, or a private-use scheme; never javascript:, data:, fragments or
- * userinfo), the grant and response types this server offers for interactive clients, scopes it
- * knows, bounded strings. Metadata it does not understand is ignored (RFC 7591 §2).
+ * userinfo), the grant and response types this server offers for interactive clients, bounded
+ * strings. Metadata it does not understand is ignored (RFC 7591 §2); a member whose value is
+ * null counts as absent; requested scopes are granted as far as this server offers them
+ * (`registeredScopes`, RFC 7591 §3.2.1), the rest dropped.
  */
-export function checkClientMetadata(doc: Record<string, unknown>, {supportedScopes, defaultScopes}: {supportedScopes: readonly string[]; defaultScopes: readonly string[]}): ClientMetadata {
+export function checkClientMetadata(document: Record<string, unknown>, {supportedScopes, defaultScopes}: {supportedScopes: readonly string[]; defaultScopes: readonly string[]}): ClientMetadata {
+  const doc = withoutNulls(document)
   const uris = doc.redirect_uris
   if (!Array.isArray(uris) || uris.length === 0) throw new InvalidRedirectUri('redirect_uris must be a non-empty array')
   if (uris.length > limits.redirectUris) throw new InvalidRedirectUri(`at most ${limits.redirectUris} redirect URIs`)
@@ -49,15 +53,7 @@ export function checkClientMetadata(doc: Record<string, unknown>, {supportedScop
   }
   if (doc.jwks !== undefined || doc.jwks_uri !== undefined) throw new InvalidClientMetadata('jwks and jwks_uri cannot be registered here')
 
-  let scopes = [...defaultScopes]
-  if (doc.scope !== undefined) {
-    if (typeof doc.scope !== 'string' || doc.scope.length > 4096) throw new InvalidClientMetadata('scope must be a space-separated string')
-    scopes = [...new Set(doc.scope.split(' ').filter((s) => s !== ''))]
-    for (const s of scopes) {
-      if (!isScopeToken(s) || !supportedScopes.includes(s)) throw new InvalidClientMetadata(`scope ${JSON.stringify(s.slice(0, 100))} is not offered by this server`)
-    }
-    if (scopes.length === 0) scopes = [...defaultScopes]
-  }
+  const scopes = registeredScopes(doc.scope, {supported: supportedScopes, defaults: defaultScopes})
 
   let name = 'Unnamed client'
   if (doc.client_name !== undefined) {
