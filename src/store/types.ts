@@ -252,14 +252,15 @@ export interface OwnerRepository {
 /** Clients that registered themselves (RFC 7591) or are described by a metadata document. */
 export interface RegisteredClientRepository {
   /**
-   * Inserts or refreshes a metadata-document client (its id is the document URL). A revoked one
-   * stays revoked; returns the record as stored.
+   * Inserts or refreshes a metadata-document client (its id is the document URL). One revoked
+   * by the owner stays revoked; one expired for lack of use (`expireUnused`) is admitted again
+   * with `createdAt` as new. Returns the record as stored.
    */
   upsertMetadataDocumentClient(client: NewClient): Promise<ClientRecord>
-  /** How many active self-registered clients exist. */
+  /** How many active self-registered clients exist (RFC 7591 registrations and metadata documents). */
   countActive(): Promise<number>
   /**
-   * Revokes self-registered clients created before `neverUsedBefore` and never used, or last
+   * Revokes self-registered clients (both kinds) created before `neverUsedBefore` and never used, or last
    * used before `idleBefore`; returns their ids.
    */
   expireUnused(options: {neverUsedBefore: number; idleBefore: number; at: number}): Promise<string[]>

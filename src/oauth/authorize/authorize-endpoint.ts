@@ -118,7 +118,7 @@ export function createAuthorizationEndpoint({
     }
 
   const get: Handler = async (req, res, ctx) => {
-    const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource, supportedScopes})
+    const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource, supportedScopes, remoteAddress: ctx.remoteAddress})
     ctx.clientId = request.client.id
     if (autoApprove) return approve(res, 302, request)
     let session = sessions.get(cookie.read(req))

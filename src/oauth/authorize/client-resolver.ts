@@ -12,11 +12,11 @@ export function createClientResolver({
   metadataDocuments,
 }: {
   clients: ClientDirectory
-  metadataDocuments?: {resolve(url: string): Promise<ClientRecord>} | undefined
+  metadataDocuments?: {resolve(url: string, context: {remoteAddress: string}): Promise<ClientRecord>} | undefined
 }): ClientResolver {
-  return async (clientId) => {
+  return async (clientId, context) => {
     if (clientId.length > 2048) throw new AuthorizePageError(400, 'Unknown application', 'client_id is too long')
-    const client = metadataDocuments && clientId.startsWith('https://') ? await metadataDocuments.resolve(clientId) : await clients.get(clientId)
+    const client = metadataDocuments && clientId.startsWith('https://') ? await metadataDocuments.resolve(clientId, context) : await clients.get(clientId)
     if (!client || client.revokedAt !== null) {
       throw new AuthorizePageError(400, 'Unknown application', 'this client is not known to this server (or was revoked); nothing was authorized')
     }

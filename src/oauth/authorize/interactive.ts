@@ -94,7 +94,10 @@ export async function createInteractiveAuthorization({
   // Metadata documents need undici (about 20 MB resident): loaded on the first https client_id,
   // not at start, so a daemon that never sees one stays small.
   let agent: Dispatcher | undefined
-  let loading: Promise<{resolve(url: string): Promise<ClientRecord>}> | undefined
+  let loading: Promise<{resolve(url: string, context: {remoteAddress: string}): Promise<ClientRecord>}> | undefined
+  // One per-address registration budget and one cap for both ways a client registers itself.
+  const registrations = createBuckets(options.registrationLimit ?? interactiveDefaults.registrationLimit, clock)
+  const maxRegisteredClients = options.maxRegisteredClients ?? interactiveDefaults.maxRegisteredClients
   const loadDocuments = async () => {
     const [{createMetadataDocumentClients}, {createGuardedAgent}] = await Promise.all([
       import('../metadata-document/metadata-document-clients.js'),
@@ -105,6 +108,8 @@ export async function createInteractiveAuthorization({
       clients,
       clock,
       supportedScopes: scopes,
+      registrations,
+      maxClients: maxRegisteredClients,
       dispatcher: (agent = createGuardedAgent({
         allowNonPublic: options.allowPrivateMetadataHosts ?? false,
         connectTimeoutMs: options.metadataDocumentTimeoutMs ?? 5000,
@@ -116,7 +121,9 @@ export async function createInteractiveAuthorization({
       ...(options.metadataDocumentMaxBytes ? {maxBytes: options.metadataDocumentMaxBytes} : {}),
     })
   }
-  const documents = metadataDocuments ? {resolve: async (url: string) => (await (loading ??= loadDocuments())).resolve(url)} : undefined
+  const documents = metadataDocuments
+    ? {resolve: async (url: string, context: {remoteAddress: string}) => (await (loading ??= loadDocuments())).resolve(url, context)}
+    : undefined
 
   const authorize = createAuthorizationEndpoint({
     issuer,
@@ -138,11 +145,11 @@ export async function createInteractiveAuthorization({
         store,
         clients,
         clock,
-        limiter: createBuckets(options.registrationLimit ?? interactiveDefaults.registrationLimit, clock),
+        limiter: registrations,
         supportedScopes: scopes,
         defaultScopes: scopes,
         maxBodyBytes: Math.min(maxBodyBytes, 16 * 1024),
-        maxRegisteredClients: options.maxRegisteredClients ?? interactiveDefaults.maxRegisteredClients,
+        maxRegisteredClients,
       })
     : undefined
 

@@ -18,7 +18,8 @@ export interface AuthorizationRequest {
   codeChallenge: string
 }
 
-export type ClientResolver = (clientId: string) => Promise<ClientRecord>
+/** The client of a request; `remoteAddress` (the requester's) is for budgets of clients created on first sight. */
+export type ClientResolver = (clientId: string, context: {remoteAddress: string}) => Promise<ClientRecord>
 
 const MAX_STATE = 2048
 
@@ -32,7 +33,7 @@ const MAX_STATE = 2048
  */
 export async function parseAuthorizationRequest(
   query: URLSearchParams,
-  {resolveClient, resolveResource, supportedScopes}: {resolveClient: ClientResolver; resolveResource: ResourceResolver; supportedScopes?: (() => readonly string[]) | undefined},
+  {resolveClient, resolveResource, supportedScopes, remoteAddress = ''}: {resolveClient: ClientResolver; resolveResource: ResourceResolver; supportedScopes?: (() => readonly string[]) | undefined; remoteAddress?: string},
 ): Promise<AuthorizationRequest> {
   const one = (key: string) => {
     const all = query.getAll(key)
@@ -41,7 +42,7 @@ export async function parseAuthorizationRequest(
   const clientId = one('client_id')
   if (clientId.repeated) throw new AuthorizePageError(400, 'Invalid request', 'client_id is repeated')
   if (!clientId.value) throw new AuthorizePageError(400, 'Invalid request', 'client_id is missing')
-  const client = await resolveClient(clientId.value)
+  const client = await resolveClient(clientId.value, {remoteAddress})
 
   const redirect = one('redirect_uri')
   if (redirect.repeated) throw new AuthorizePageError(400, 'Invalid redirect URI', 'redirect_uri is repeated')

@@ -43,7 +43,10 @@ export function createMetadataDocumentClients({
   maxBytes = 16 * 1024,
   timeoutMs = 5000,
   cacheDefaultMs = 5 * 60_000,
+  cacheMinMs = 60_000,
   cacheMaxMs = 24 * 3600_000,
+  registrations,
+  maxClients,
 }: {
   store: Store
   clients: ClientDirectory
@@ -53,11 +56,32 @@ export function createMetadataDocumentClients({
   maxBytes?: number
   timeoutMs?: number
   cacheDefaultMs?: number
+  /** The shortest time a fetched document is reused, ms, whatever its caching headers say. */
+  cacheMinMs?: number
   cacheMaxMs?: number
+  /** The per-address registration budget (shared with /oauth/register). */
+  registrations: {waitSeconds(key: string): number; take(key: string): void}
+  /** At most this many active self-registered clients (registered and metadata-document ones together). */
+  maxClients: number
 }) {
   const fresh = new Map<string, number>()
 
-  async function load(url: string): Promise<ClientRecord> {
+  /** Refuses a new client beyond the address's budget or the cap; spends the budget otherwise. */
+  async function admitNew(url: string, remoteAddress: string): Promise<void> {
+    const known = await store.clients.findById(url)
+    if (known && known.revokedBy !== 'expiry') return
+    const wait = registrations.waitSeconds(remoteAddress)
+    if (wait > 0) {
+      throw new AuthorizePageError(429, 'Too many new applications', `too many new applications were registered from this address; try again in ${Math.ceil(wait)} s`)
+    }
+    registrations.take(remoteAddress)
+    if ((await store.registeredClients.countActive()) >= maxClients) {
+      throw new AuthorizePageError(503, 'Too many applications', 'this server has too many registered applications; ask its owner to revoke unused ones')
+    }
+  }
+
+  async function load(url: string, remoteAddress: string): Promise<ClientRecord> {
+    await admitNew(url, remoteAddress)
     let fetched
     try {
       fetched = await fetchMetadataDocument(url, {dispatcher, maxBytes, timeoutMs, cacheDefaultMs, cacheMaxMs})
@@ -84,22 +108,23 @@ export function createMetadataDocumentClients({
       registeredClientRecord(meta, {id: url, secretHash: null, authMethod: 'none', registration: 'metadata_document', createdAt: clock.now()}),
     )
     clients.forget(url)
-    if (fetched.maxAgeMs > 0) fresh.set(url, clock.now() + fetched.maxAgeMs)
-    else fresh.delete(url)
+    fresh.delete(url)
+    fresh.set(url, clock.now() + Math.max(fetched.maxAgeMs, cacheMinMs))
     if (fresh.size > 10_000) fresh.delete(fresh.keys().next().value!)
     return client
   }
 
   return {
-    async resolve(url: string): Promise<ClientRecord> {
+    /** The client the document at `url` describes; `remoteAddress` is the requester's (for its budget). */
+    async resolve(url: string, {remoteAddress}: {remoteAddress: string}): Promise<ClientRecord> {
       const problem = clientIdUrlProblem(url)
       if (problem) throw new AuthorizePageError(400, 'Unknown application', `the client_id URL ${problem}`)
       const until = fresh.get(url)
       if (until !== undefined && until > clock.now()) {
         const cached = await clients.get(url)
-        if (cached) return cached
+        if (cached && cached.revokedBy !== 'expiry') return cached
       }
-      return load(url)
+      return load(url, remoteAddress)
     },
   }
 }

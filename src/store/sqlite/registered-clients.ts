@@ -8,15 +8,20 @@ export function createSqliteRegisteredClients(db: Database.Database): Registered
   const clients = createSqliteClients(db)
   const update = db.prepare(`UPDATE clients SET name = @name, description = @description, scopes = @scopes, grant_types = @grantTypes,
     redirect_uris = @redirectUris, metadata = @metadata WHERE id = @id AND revoked_at IS NULL AND registration = 'metadata_document'`)
-  const count = db.prepare<[], number>(`SELECT count(*) FROM clients WHERE registration = 'dynamic' AND revoked_at IS NULL`).pluck()
+  // Metadata-document clients count and expire like registered ones (issue 11, item 12).
+  const count = db.prepare<[], number>(`SELECT count(*) FROM clients WHERE registration IN ('dynamic','metadata_document') AND revoked_at IS NULL`).pluck()
+  const readmit = db.prepare(`UPDATE clients SET revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL, created_at = ?, last_used_at = NULL
+    WHERE id = ? AND registration = 'metadata_document' AND revoked_by = 'expiry'`)
   const expire = db.prepare<[number, number, number], string>(
     `UPDATE clients SET revoked_at = ?, revoked_by = 'expiry', revoked_reason = 'registered client unused'
-     WHERE registration = 'dynamic' AND revoked_at IS NULL
+     WHERE registration IN ('dynamic','metadata_document') AND revoked_at IS NULL
        AND ((last_used_at IS NULL AND created_at < ?) OR last_used_at < ?) RETURNING id`,
   ).pluck()
   return {
     async upsertMetadataDocumentClient(c: NewClient): Promise<ClientRecord> {
       const existing = await clients.findById(c.id)
+      // Expired for lack of use (not revoked by the owner): admitted again as if new.
+      if (existing?.revokedBy === 'expiry') readmit.run(c.createdAt, c.id)
       if (!existing) {
         try {
           await clients.insert(c)
