@@ -3,6 +3,7 @@ import {GatehouseError, invalidInput} from '../errors.js'
 import type {ClientRecord, NewClient, Store, TokenEndpointAuthMethod} from '../store/types.js'
 import {hashSecret, newClientId, newClientSecret, type RandomBytes} from './credentials.js'
 import {validateRedirectUris} from './redirect-uris.js'
+import {pickByName} from './resolve-name.js'
 import {validateDescription, validateGrantTypes, validateName, validateScopes} from './validate.js'
 
 export interface GenerateInput {
@@ -91,15 +92,16 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
     return {client: {...client, lastUsedAt: null, revokedAt: null, revokedBy: null, revokedReason: null}, secret}
   }
 
-  /** A client by id, or by name when that name belongs to exactly one active client. */
+  /**
+   * A client by id, or by the name of an active client: owner-created clients first, so a
+   * self-registered client named alike never shadows them (`pickByName`). NOT_FOUND when none,
+   * CONFLICT when the name is ambiguous among self-registered clients.
+   */
   async function find(ref: string): Promise<ClientRecord> {
     const byId = await store.clients.findById(ref)
     if (byId) return byId
-    const byName = await store.clients.findActiveByName(ref)
-    if (byName.length === 1) return byName[0]!
-    if (byName.length > 1) {
-      throw new GatehouseError('CONFLICT', `${byName.length} active clients are named ${JSON.stringify(ref)}; give the client id (${byName.map((c) => c.id).join(', ')})`)
-    }
+    const byName = pickByName(await store.clients.findActiveByName(ref), ref)
+    if (byName) return byName
     throw new GatehouseError('NOT_FOUND', `no client with id or name ${JSON.stringify(ref)}`)
   }
 

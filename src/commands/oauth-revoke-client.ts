@@ -4,11 +4,12 @@ import {BaseCommand, jsonFlag} from '../cli/base-command.js'
 import {clientJson} from '../cli/client-view.js'
 import {askConfirm, canPrompt} from '../cli/prompts.js'
 import {createClientAdmin} from '../clients/admin.js'
+import {describeClient} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
 
 export default class RevokeClient extends BaseCommand {
   static override summary = 'Revoke an OAuth client: no new tokens, and every token it holds is refused at once.'
-  static override description = 'The client is kept, marked revoked (when and by whom), so the audit trail stays answerable.'
+  static override description = 'The client is kept, marked revoked (when and by whom), so the audit trail stays answerable. A name means a client created with oauth-generate-client first; self-registered clients (marked "registered" or "metadata document" in oauth-list-clients) are matched by name only when no such client has it.'
   static override examples = [
     '<%= config.bin %> oauth-revoke-client --client-id gtc_Xb2... --yes',
     '<%= config.bin %> oauth-revoke-client ci-agent',
@@ -33,12 +34,12 @@ export default class RevokeClient extends BaseCommand {
     const admin = createClientAdmin({store: this.openStore(flags['data-dir']), clock: this.clock})
     const client = await admin.find(ref)
     if (canPrompt(flags) && client.revokedAt === null) {
-      const ok = await askConfirm(`Revoke ${client.name} (${client.id})? Its tokens stop working at once.`)
+      const ok = await askConfirm(`Revoke ${describeClient(client)}? Its tokens stop working at once.`)
       if (!ok) throw new GatehouseError('CANCELLED', 'not revoked')
     }
     const revoked = await admin.revoke(client.id, {by: `cli:${safeUser()}`, reason: flags.reason})
     if (flags.json) return this.printJson(clientJson(revoked))
-    this.log(`${this.colors.green('✔')} Revoked ${revoked.name} (${revoked.id}); its tokens are refused from now on.`)
+    this.log(`${this.colors.green('✔')} Revoked ${describeClient(revoked)}; its tokens are refused from now on.`)
   }
 }
 

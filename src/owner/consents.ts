@@ -1,4 +1,5 @@
 import type {Clock} from '../clock.js'
+import {pickByName} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
 import type {ConsentRecord, Store} from '../store/types.js'
 
@@ -29,8 +30,8 @@ export function createConsentAdmin({store, clock}: {store: Store; clock: Clock})
       if (!client) {
         const withConsent = new Set((await store.consents.list({includeRevoked: false})).map((c) => c.clientId))
         const named = (await store.clients.list({includeRevoked: true})).filter((c) => c.name === ref && withConsent.has(c.id))
-        if (named.length > 1) throw new GatehouseError('CONFLICT', `several clients named ${JSON.stringify(ref)} have consents; give the client id`)
-        client = named[0]
+        // Owner-created clients first: a registered one named alike never shadows them.
+        client = pickByName(named, ref)
       }
       if (!client) throw new GatehouseError('NOT_FOUND', `no client with id or name ${JSON.stringify(ref)}`)
       const {consents, grants} = await store.consents.revokeClient(client.id, clock.now())
