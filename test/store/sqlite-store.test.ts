@@ -105,7 +105,7 @@ test('last-use times are written in one batch and never move backwards', async (
   assert.equal((await store.clients.findById(b.client.id))?.lastUsedAt, 3000)
 })
 
-test('self-registered clients may share a name with each other and with a CLI client; naming an ambiguous one asks for the id', async (t) => {
+test('self-registered clients may share a name with each other and with a CLI client; the name means the CLI client, and only among registered ones can it be ambiguous (test/commands/revoke-by-name.test.ts)', async (t) => {
   const store = openSqliteStore(tempDir(t))
   t.after(() => store.close())
   const clock = manualClock()
@@ -115,6 +115,7 @@ test('self-registered clients may share a name with each other and with a CLI cl
   await store.clients.insert(registered)
   await store.clients.insert({...registered, id: 'gtc_registered2'})
   await assert.rejects(admin.generate({name: 'Claude Code'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT', 'still unique among CLI clients')
+  assert.equal((await admin.revoke('Claude Code', {by: 'test'})).id, cli.client.id, 'registered namesakes never shadow the owner\'s client')
   await assert.rejects(admin.revoke('Claude Code', {by: 'test'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT' && /give the client id/.test(e.message))
   assert.equal((await admin.revoke('gtc_registered1', {by: 'test'})).id, 'gtc_registered1')
 })
