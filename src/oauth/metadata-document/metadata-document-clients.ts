@@ -81,7 +81,6 @@ export function createMetadataDocumentClients({
     const client = await store.registeredClients.upsertMetadataDocumentClient(
       registeredClientRecord(meta, {id: url, secretHash: null, authMethod: 'none', registration: 'metadata_document', createdAt: clock.now()}),
     )
-    clients.forget(url)
     if (fetched.maxAgeMs > 0) fresh.set(url, clock.now() + fetched.maxAgeMs)
     else fresh.delete(url)
     if (fresh.size > 10_000) fresh.delete(fresh.keys().next().value!)
