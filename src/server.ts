@@ -21,6 +21,7 @@ import {createInfoEndpoint} from './oauth/info-endpoint.js'
 import {createIntrospectionEndpoint} from './oauth/introspection-endpoint.js'
 import {pruneSigningKeys, rotateSigningKey} from './oauth/keys/generate.js'
 import {openKeyStorage} from './oauth/keys/key-vaults.js'
+import {createHealthCheck} from './http/health.js'
 import {loadKeyring} from './oauth/keys/keyring.js'
 import {authorizationServerMetadata, endpointUrls} from './oauth/metadata.js'
 import {createAuthFailureLimiter, type BucketLimit} from './oauth/rate-limit.js'
@@ -190,6 +191,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const tokenEndpoint = createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})
 
     const routes: Route[] = [
+      // For the load balancer: 200 when the store answers and a signing key is loaded, else 503; no detail.
+      {method: 'GET', path: '/healthz', cors: 'public', handler: createHealthCheck({store, keyring})},
       {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=60'})},
       {
         method: 'GET',
