@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, test, type TestContext} from 'node:test'
-import {manualClock, type ManualClock} from '../../src/clock.js'
+import {manualClock} from '../../src/clock.js'
+
+type ManualClock = ReturnType<typeof manualClock>
 import {createClientAdmin} from '../../src/clients/admin.js'
 import {clientJson} from '../../src/cli/client-view.js'
 import {GatehouseError} from '../../src/errors.js'
