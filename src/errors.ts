@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'NEEDS_INPUT'
   | 'CANCELLED'
   | 'CONFIG'
+  | 'DATABASE_UNREACHABLE'
+  | 'DATABASE_REFUSED'
+  | 'KEY_ENCRYPTION'
 
 export const exitCodes: Record<ErrorCode, number> = {
   INVALID_INPUT: 3,
@@ -24,6 +27,12 @@ export const exitCodes: Record<ErrorCode, number> = {
   NEEDS_INPUT: 9,
   CANCELLED: 10,
   CONFIG: 11,
+  /** PostgreSQL does not answer: refused, timed out, no such host. */
+  DATABASE_UNREACHABLE: 12,
+  /** PostgreSQL answers but refuses us: authentication, no such database, TLS. */
+  DATABASE_REFUSED: 13,
+  /** The key-encryption key does not open the secrets in the database. */
+  KEY_ENCRYPTION: 14,
 }
 
 export class GatehouseError extends Error {

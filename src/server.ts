@@ -20,6 +20,8 @@ import {clientCredentialsGrant} from './oauth/grants/client-credentials.js'
 import {createInfoEndpoint} from './oauth/info-endpoint.js'
 import {createIntrospectionEndpoint} from './oauth/introspection-endpoint.js'
 import {pruneSigningKeys, rotateSigningKey} from './oauth/keys/generate.js'
+import {openKeyStorage} from './oauth/keys/key-vaults.js'
+import {createHealthCheck} from './http/health.js'
 import {loadKeyring} from './oauth/keys/keyring.js'
 import {authorizationServerMetadata, endpointUrls} from './oauth/metadata.js'
 import {createAuthFailureLimiter, type BucketLimit} from './oauth/rate-limit.js'
@@ -31,13 +33,15 @@ import {createTokenVerifier} from './oauth/token-verifier.js'
 import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/authorize/interactive.js'
 import {createUsageRecorder} from './oauth/usage-recorder.js'
 import {DEFAULT_SCOPES} from './clients/admin.js'
-import {createFileVault} from './secrets/file-vault.js'
-import {probeKeychain} from './secrets/keychain.js'
-import type {SecretVault} from './secrets/vault.js'
-import {openSqliteStore} from './store/sqlite/store.js'
+import {openStore, type PostgresOptions} from './store/open-store.js'
 
 export interface ServerOptions {
   dataDir: string
+  /** postgres://...: several daemons on one PostgreSQL (src/store/open-store.ts); unset: SQLite in dataDir. */
+  databaseUrl?: string | undefined
+  postgres?: PostgresOptions | undefined
+  /** File with the base64 key that seals signing keys in a shared database (required with databaseUrl). */
+  keyEncryptionKeyFile?: string | undefined
   host?: string
   port?: number
   issuer?: string
@@ -77,8 +81,10 @@ export interface RunningServer {
   issuer: string
   port: number
   /** Where new signing keys are kept, and the notice when that is the fallback file. */
-  keyStorage: {kind: 'keychain' | 'file'; location: string; notice: string | null}
+  keyStorage: {kind: 'keychain' | 'file' | 'database'; location: string; notice: string | null}
   httpServer: Server
+  /** Which store it uses, for people (src/store/types.ts describe()). */
+  store: string
   close(): Promise<void>
 }
 
@@ -112,18 +118,16 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const limits = {...defaultHttpLimits, ...options.http}
   const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
 
-  const store = openSqliteStore(options.dataDir, {clock})
+  const store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, clock})
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()]
   try {
-    const fileVault = createFileVault(options.dataDir)
-    const keychain = options.useKeychain === false ? {ok: false as const, reason: 'disabled'} : await probeKeychain()
-    const vaults: Partial<Record<'keychain' | 'file', SecretVault>> = {file: fileVault, ...(keychain.ok ? {keychain: keychain.vault} : {})}
-    const preferred = keychain.ok ? keychain.vault : fileVault
-    const keyStorage = {
-      kind: preferred.kind,
-      location: preferred.location,
-      notice: keychain.ok ? null : `${keychain.reason}; signing keys are kept in ${fileVault.location} (mode 0600)`,
-    }
+    const {vaults, preferred, describe: keyStorage} = await openKeyStorage({
+      store,
+      dataDir: options.dataDir,
+      shared: Boolean(options.databaseUrl),
+      keyEncryptionKeyFile: options.keyEncryptionKeyFile,
+      useKeychain: options.useKeychain,
+    })
     if ((await store.signingKeys.list()).every((k) => k.retiredAt !== null)) {
       await rotateSigningKey({store, vault: preferred, clock})
     }
@@ -187,6 +191,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const tokenEndpoint = createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})
 
     const routes: Route[] = [
+      // For the load balancer: 200 when the store answers and a signing key is loaded, else 503; no detail.
+      {method: 'GET', path: '/healthz', cors: 'public', handler: createHealthCheck({store, keyring})},
       {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=60'})},
       {
         method: 'GET',
@@ -279,6 +285,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       issuer,
       port,
       keyStorage,
+      store: store.describe(),
       httpServer: server,
       close: () => (closing ??= runAll(cleanup)),
     }

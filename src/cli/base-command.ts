@@ -2,12 +2,31 @@ import {Command, Errors, Flags} from '@oclif/core'
 import {systemClock, type Clock} from '../clock.js'
 import {resolveDataDir} from '../config/paths.js'
 import {exitCodes, GatehouseError} from '../errors.js'
-import {openSqliteStore} from '../store/sqlite/store.js'
+import {openStore, type SslMode, type StoreConfig} from '../store/open-store.js'
 import type {Store} from '../store/types.js'
 import {createColors} from './colors.js'
 
 /** `--json` for every command that prints data: one JSON document on stdout and nothing else. */
 export const jsonFlag = Flags.boolean({description: 'Print one JSON document on stdout instead of text.', default: false})
+
+/** The global flags that say which store to open. */
+export interface StoreFlags {
+  'data-dir'?: string | undefined
+  'database-url'?: string | undefined
+  'database-ssl-mode'?: string | undefined
+  'database-ca-file'?: string | undefined
+  'database-pool-size'?: number | undefined
+}
+
+/** The store configuration the global flags describe (the daemon's and every command's). */
+export function storeConfig(flags: StoreFlags, clock: Clock): StoreConfig {
+  return {
+    dataDir: resolveDataDir(flags['data-dir']),
+    databaseUrl: flags['database-url'] || undefined,
+    postgres: {sslMode: flags['database-ssl-mode'] as SslMode | undefined, caFile: flags['database-ca-file'], poolMax: flags['database-pool-size']},
+    clock,
+  }
+}
 
 /**
  * What every command shares: `--data-dir`, the store, colours, and one error mapping. Errors
@@ -21,15 +40,47 @@ export abstract class BaseCommand extends Command {
       env: 'GATEHOUSE_DATA_DIR',
       helpGroup: 'GLOBAL',
     }),
+    'database-url': Flags.string({
+      description: 'postgres://USER:PASS@HOST:PORT/DB: keep everything in this PostgreSQL database, shared by several daemons, instead of SQLite in the data dir.',
+      env: 'GATEHOUSE_DATABASE_URL',
+      helpGroup: 'GLOBAL',
+    }),
+    'database-ssl-mode': Flags.string({
+      description: 'TLS to PostgreSQL, as libpq: disable, prefer, require, verify-ca, verify-full (default: the URL\'s sslmode, else prefer).',
+      env: 'GATEHOUSE_DATABASE_SSL_MODE',
+      options: ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'],
+      helpGroup: 'GLOBAL',
+    }),
+    'database-ca-file': Flags.string({
+      description: 'PEM file of the CA that signs the PostgreSQL server\'s certificate (managed databases).',
+      env: 'GATEHOUSE_DATABASE_CA_FILE',
+      helpGroup: 'GLOBAL',
+    }),
+    'database-pool-size': Flags.integer({
+      description: 'Most PostgreSQL connections this process holds.',
+      env: 'GATEHOUSE_DATABASE_POOL_SIZE',
+      min: 1,
+      max: 1000,
+      helpGroup: 'GLOBAL',
+    }),
+    'key-encryption-key-file': Flags.string({
+      description: 'File with 32 random bytes, base64: the key under which private signing keys are sealed in PostgreSQL. Required with --database-url; every node gets the same file.',
+      env: 'GATEHOUSE_KEY_ENCRYPTION_KEY_FILE',
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   protected colors = createColors()
   protected clock: Clock = systemClock
   private opened: Store | undefined
 
-  /** The store in the data dir (`--data-dir`, GATEHOUSE_DATA_DIR, or the default), closed when the command ends. */
-  protected openStore(dataDirFlag: string | undefined): Store {
-    this.opened ??= openSqliteStore(resolveDataDir(dataDirFlag), {clock: this.clock})
+  /**
+   * The store the global flags name (src/store/open-store.ts): PostgreSQL with --database-url,
+   * else SQLite in the data dir (`--data-dir`, GATEHOUSE_DATA_DIR, or the default). Opened once,
+   * closed when the command ends.
+   */
+  protected async openStore(flags: StoreFlags): Promise<Store> {
+    this.opened ??= await openStore({...storeConfig(flags, this.clock), watch: false})
     return this.opened
   }
 

@@ -1,5 +1,6 @@
 import type {Clock} from '../clock.js'
 import {GatehouseError, invalidInput} from '../errors.js'
+import {StoreConflictError} from '../store/errors.js'
 import type {ClientRecord, NewClient, Store, TokenEndpointAuthMethod} from '../store/types.js'
 import {hashSecret, newClientId, newClientSecret, type RandomBytes} from './credentials.js'
 import {validateRedirectUris} from './redirect-uris.js'
@@ -81,7 +82,7 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
       await store.clients.insert(client)
     } catch (error) {
       // Two generators racing for one name: the partial unique index decides.
-      if ((error as {code?: string}).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      if (error instanceof StoreConflictError) {
         throw new GatehouseError('CONFLICT', `an active client named ${JSON.stringify(name)} already exists`)
       }
       throw error

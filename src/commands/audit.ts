@@ -22,7 +22,7 @@ export default class Audit extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Audit)
-    const store = this.openStore(flags['data-dir'])
+    const store = await this.openStore(flags)
     const filter = {
       clientId: flags['client-id'],
       since: flags.since === undefined ? undefined : parseSince(flags.since, this.clock.now()),

@@ -57,7 +57,7 @@ export default class GenerateClient extends BaseCommand {
     const keychain = flags['save-to-keychain'] ? await probeKeychain() : undefined
     if (keychain && !keychain.ok) throw new GatehouseError('KEYCHAIN', `cannot save to the OS keychain: ${keychain.reason}; nothing was created`)
 
-    const admin = createClientAdmin({store: this.openStore(flags['data-dir']), clock: this.clock})
+    const admin = createClientAdmin({store: await this.openStore(flags), clock: this.clock})
     const {client, secret} = await admin.generate({
       name,
       description,

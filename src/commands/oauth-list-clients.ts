@@ -12,7 +12,7 @@ export default class ListClients extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ListClients)
-    const store = this.openStore(flags['data-dir'])
+    const store = await this.openStore(flags)
     if (flags.json) {
       const json = await store.clients.listJson({includeRevoked: flags.all})
       // In a terminal, indented like every other --json; in a pipe, as the store built it.

@@ -31,7 +31,7 @@ export default class RevokeClient extends BaseCommand {
     }
     const ref = flags['client-id'] ?? args.client
     if (!ref) throw new GatehouseError('NEEDS_INPUT', 'which client? pass --client-id ID (or the id or name as an argument)')
-    const admin = createClientAdmin({store: this.openStore(flags['data-dir']), clock: this.clock})
+    const admin = createClientAdmin({store: await this.openStore(flags), clock: this.clock})
     const client = await admin.find(ref)
     if (canPrompt(flags) && client.revokedAt === null) {
       const ok = await askConfirm(`Revoke ${describeClient(client)}? Its tokens stop working at once.`)

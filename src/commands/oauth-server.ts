@@ -1,6 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../cli/base-command.js'
-import {resolveDataDir} from '../config/paths.js'
+import {BaseCommand, storeConfig} from '../cli/base-command.js'
 import {createLogger, type LogLevel} from '../log.js'
 import {parseDuration} from '../config/duration.js'
 import {invalidInput} from '../errors.js'
@@ -51,8 +50,12 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     const {flags, argv} = await this.parse(OAuthServer)
     const [command, ...args] = argv as string[]
     const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel})
+    const {dataDir, databaseUrl, postgres} = storeConfig(flags, this.clock)
     const server = await createServer({
-      dataDir: resolveDataDir(flags['data-dir']),
+      dataDir,
+      databaseUrl,
+      postgres,
+      keyEncryptionKeyFile: flags['key-encryption-key-file'],
       host: flags.host,
       port: flags.port,
       issuer: flags.issuer,
@@ -89,6 +92,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : [command, ...args].join(' ')}; isolation ${flags.isolation})`)
     this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
+    if (databaseUrl) this.log(`  store           ${server.store}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)
     this.log(c.dim('  no client yet?  npx oauth-generate-client --name my-agent'))
 

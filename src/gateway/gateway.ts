@@ -3,6 +3,8 @@
  * check, the MCP endpoint, the session table and the child supervisors (one per OAuth client,
  * per session, or one for all, by isolation mode), and reaps children a previous daemon left.
  */
+import {STORE_RETRY_AFTER_SECONDS} from '../http/respond.js'
+import {StoreUnavailableError} from '../store/errors.js'
 import {mkdir} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join} from 'node:path'
@@ -211,6 +213,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       try {
         await endpoint(req, res, log)
       } catch (error) {
+        if (error instanceof StoreUnavailableError && !res.headersSent) {
+          // The shared database is away: a refusal with Retry-After, never a 5xx (issue 14).
+          res.writeHead(429, {'content-type': 'application/json', 'retry-after': String(STORE_RETRY_AFTER_SECONDS)})
+          res.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"The store is unavailable; retry later"}}')
+          return
+        }
         logger.error('MCP endpoint failed', {error: error instanceof Error ? error.message : String(error)})
         if (!res.headersSent) {
           res.writeHead(500, {'content-type': 'application/json'})

@@ -1,3 +1,4 @@
+import {StoreUnavailableError} from '../store/errors.js'
 import type {ServerResponse} from 'node:http'
 import type {Logger} from '../log.js'
 import {HttpError} from './errors.js'
@@ -16,6 +17,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** The one mapping from a thrown value to a response. Unknown errors are 500s without detail. */
+/** Seconds a client is asked to wait while the store cannot be reached. */
+export const STORE_RETRY_AFTER_SECONDS = 2
+
 export function sendError(res: ServerResponse, error: unknown, logger: Logger): void {
   if (res.headersSent) {
     res.destroy()
@@ -23,6 +27,12 @@ export function sendError(res: ServerResponse, error: unknown, logger: Logger): 
   }
   if (error instanceof HttpError) {
     sendJson(res, error.status, error.body, {...NO_STORE, ...error.headers})
+    return
+  }
+  if (error instanceof StoreUnavailableError) {
+    // The shared database is away (issue 14: refusals free of 5xx, with Retry-After, until it
+    // returns): the same 429 temporarily_unavailable the rate limits answer (src/oauth/errors.ts).
+    sendJson(res, 429, {error: 'temporarily_unavailable', error_description: 'the store is unavailable; retry later'}, {...NO_STORE, 'Retry-After': String(STORE_RETRY_AFTER_SECONDS)})
     return
   }
   logger.error('internal error', {error: String((error as Error)?.stack ?? error).split('\n').slice(0, 3).join(' | ')})

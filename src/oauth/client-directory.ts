@@ -1,32 +1,32 @@
+import {watchTopics} from '../store/changes.js'
 import type {ClientRecord, Store} from '../store/types.js'
 
 /**
- * Clients by id, cached in memory and dropped whenever another process (the CLI) commits to the
- * store: a client revoked with `oauth-revoke-client` is refused on its very next request, and
- * the hot path does one cheap `PRAGMA data_version` instead of a lookup.
+ * Clients by id, cached in memory and dropped whenever the store's change feed reports a client
+ * change (this process's own writes, the CLI's, another daemon's): a client revoked with
+ * `oauth-revoke-client` is refused on its very next request, and the hot path asks the feed
+ * (one cheap check per event-loop turn on SQLite, nothing on PostgreSQL) instead of a lookup.
  */
 export function createClientDirectory(store: Store, {maxEntries = 10_000}: {maxEntries?: number} = {}) {
   const cache = new Map<string, ClientRecord | null>()
-  let seen = store.changeCounter()
+  const watch = watchTopics(store.changes, ['clients'])
 
   return {
     async get(id: string): Promise<ClientRecord | undefined> {
-      const version = store.changeCounter()
-      if (version !== seen) {
+      if (watch.stale()) {
         cache.clear()
-        seen = version
+        watch.loading()
       }
       const hit = cache.get(id)
       if (hit !== undefined) return hit ?? undefined
       const client = (await store.clients.findById(id)) ?? null
+      // A change announced while the lookup ran may concern this very client: don't keep it.
+      if (watch.stale()) return client ?? undefined
       if (cache.size >= maxEntries) cache.clear()
       cache.set(id, client)
       return client ?? undefined
     },
-    /** For changes this process made itself (its own writes do not move the change counter). */
-    forget(id: string): void {
-      cache.delete(id)
-    },
+    close: watch.close,
   }
 }
 

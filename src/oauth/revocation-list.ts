@@ -1,17 +1,24 @@
 import type {Clock} from '../clock.js'
+import {watchTopics} from '../store/changes.js'
 import type {Store} from '../store/types.js'
 
 /**
  * Revoked access tokens (by jti) that have not expired, in memory for a Set lookup per request;
- * reloaded when another process commits, pruned of expired entries in the store periodically.
+ * reloaded when the store's change feed says revocations changed (this process, the CLI or
+ * another daemon), pruned of expired entries in the store periodically.
  */
 export async function loadRevocationList({store, clock}: {store: Store; clock: Clock}) {
   let revoked = new Set<string>()
-  let seen = -1
+  const watch = watchTopics(store.changes, ['revokedTokens'])
 
   async function reload() {
-    seen = store.changeCounter()
-    revoked = new Set(await store.tokens.revokedAccessTokens(clock.now()))
+    watch.loading()
+    try {
+      revoked = new Set(await store.tokens.revokedAccessTokens(clock.now()))
+    } catch (error) {
+      watch.invalidate()
+      throw error
+    }
   }
   await reload()
 
@@ -19,7 +26,7 @@ export async function loadRevocationList({store, clock}: {store: Store; clock: C
     /** Whether the jti was revoked (call `refresh` first on the request path). */
     has: (jti: string) => revoked.has(jti),
     async refresh() {
-      if (store.changeCounter() !== seen) await reload()
+      if (watch.stale()) await reload()
     },
     async add(entry: {jti: string; clientId: string; expiresAt: number}) {
       await store.tokens.revokeAccessToken({...entry, at: clock.now()})
@@ -32,6 +39,7 @@ export async function loadRevocationList({store, clock}: {store: Store; clock: C
       return removed
     },
     size: () => revoked.size,
+    close: watch.close,
   }
 }
 

@@ -160,6 +160,18 @@ export const migrations: Migration[] = [
       ALTER TABLE clients ADD COLUMN mcp_rate_limit INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'sealed secrets',
+    sql: `
+      -- Secrets kept in the store, sealed (AES-256-GCM) before they get here; the same table as
+      -- on PostgreSQL, so one contract holds for both (src/store/types.ts SecretRepository).
+      CREATE TABLE secrets (
+        account     TEXT PRIMARY KEY,
+        sealed      TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ]
 
 export const latestVersion = migrations.at(-1)!.version

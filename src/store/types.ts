@@ -2,7 +2,12 @@
  * The storage interface every part of Gatehouse talks to. It is asynchronous so that a
  * networked store (PostgreSQL, for several daemons behind one issuer) can implement it; the
  * SQLite implementation answers from a local file.
+ *
+ * Repositories are dumb and neutral: find, insert, consume once, revoke by family. They throw
+ * the store's own errors (src/store/errors.ts), never a driver's codes.
  */
+import type {StoreChanges} from './changes.js'
+
 
 /** How the client authenticates at the token endpoint (RFC 7591 §2 names). */
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
@@ -62,7 +67,8 @@ export interface SigningKeyRecord {
   kid: string
   alg: string
   publicJwk: Record<string, unknown>
-  privateKeyStore: 'keychain' | 'file'
+  /** Where the private part is: the OS keychain, the 0600 secrets file, or sealed in the database (PostgreSQL). */
+  privateKeyStore: 'keychain' | 'file' | 'database'
   createdAt: number
   retiredAt: number | null
   verifyUntil: number | null
@@ -266,6 +272,18 @@ export interface RegisteredClientRepository {
   expireUnused(options: {neverUsedBefore: number; idleBefore: number; at: number}): Promise<string[]>
 }
 
+/**
+ * Small secrets kept in the store itself (the private parts of signing keys on PostgreSQL, sealed
+ * with AES-256-GCM under the key-encryption key before they get here: src/secrets/sealed-vault.ts).
+ * The store sees only sealed text.
+ */
+export interface SecretRepository {
+  get(account: string): Promise<string | undefined>
+  /** Inserts or replaces. */
+  set(account: string, sealed: string): Promise<void>
+  delete(account: string): Promise<void>
+}
+
 export interface Store {
   readonly audit: AuditRepository
   readonly clients: ClientRepository
@@ -275,10 +293,12 @@ export interface Store {
   readonly consents: ConsentRepository
   readonly owner: OwnerRepository
   readonly registeredClients: RegisteredClientRepository
-  /**
-   * A number that changes whenever another connection (the CLI, another daemon) has committed a
-   * change. Cheap enough to ask on every request; caches compare it to know when to drop.
-   */
-  changeCounter(): number
+  readonly secrets: SecretRepository
+  /** Every committed change, this process's and others' (src/store/changes.ts): caches subscribe. */
+  readonly changes: StoreChanges
+  /** Which store this is, for people: "sqlite /path/gatehouse.db", "postgresql db.example:5432/gatehouse". */
+  describe(): string
+  /** Resolves when the store answers a trivial query now; rejects otherwise (health checks). */
+  ping(): Promise<void>
   close(): Promise<void>
 }

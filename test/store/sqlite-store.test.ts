@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import {manualClock} from '../../src/clock.js'
 import {createClientAdmin} from '../../src/clients/admin.js'
 import {GatehouseError} from '../../src/errors.js'
+import {StoreConflictError} from '../../src/store/errors.js'
 import {latestVersion} from '../../src/store/migrations.js'
 import {openSqliteStore} from '../../src/store/sqlite/store.js'
 import {tempDir} from '../helpers/tmp.js'
@@ -56,20 +57,39 @@ test('a data dir that cannot be created is a STORAGE error naming it', (t) => {
   )
 })
 
-test('a second connection sees another connection\'s revocation at once, through the change counter', async (t) => {
+test('a second connection hears of another connection\'s revocation through the change feed, from the next turn', async (t) => {
   const dir = tempDir(t)
   const clock = manualClock()
   const daemon = openSqliteStore(dir, {clock})
   const cli = openSqliteStore(dir, {clock})
   t.after(() => Promise.all([daemon.close(), cli.close()]))
+  const heard: string[] = []
+  daemon.changes.subscribe((topic) => heard.push(topic))
   const {client} = await createClientAdmin({store: cli, clock}).generate({name: 'agent'})
-  const before = daemon.changeCounter()
+  daemon.changes.check()
   assert.equal((await daemon.clients.findById(client.id))?.revokedAt, null)
   await createClientAdmin({store: cli, clock}).revoke(client.id, {by: 'test'})
-  // The counter is read once per turn of the event loop: the change shows from the next turn.
+  // data_version is read once per turn of the event loop: the change shows from the next turn.
   await new Promise((resolve) => setImmediate(resolve))
-  assert.notEqual(daemon.changeCounter(), before)
+  heard.length = 0
+  daemon.changes.check()
+  assert.deepEqual(heard, ['all'])
   assert.equal((await daemon.clients.findById(client.id))?.revokedAt, clock.now())
+})
+
+test('a store announces its own writes to its change feed, by topic', async (t) => {
+  const clock = manualClock()
+  const store = openSqliteStore(tempDir(t), {clock})
+  t.after(() => store.close())
+  const heard: string[] = []
+  store.changes.subscribe((topic) => heard.push(topic))
+  const {client} = await createClientAdmin({store, clock}).generate({name: 'agent'})
+  assert.deepEqual(heard, ['clients'])
+  await store.tokens.revokeAccessToken({jti: 'j1', clientId: client.id, expiresAt: clock.now() + 1000, at: clock.now()})
+  assert.deepEqual(heard, ['clients', 'revokedTokens'])
+  // Last-use times concern no cache: nothing is announced.
+  await store.clients.touch(new Map([[client.id, clock.now()]]))
+  assert.deepEqual(heard, ['clients', 'revokedTokens'])
 })
 
 test('names are unique among active clients; a revoked name can be reused', async (t) => {
@@ -86,11 +106,9 @@ test('names are unique among active clients; a revoked name can be reused', asyn
   const revoked = all.find((c) => c.id === first.client.id)!
   assert.equal(revoked.revokedBy, 'test')
   assert.equal(revoked.revokedReason, 'rotated')
-  // Unique constraint in the database itself, for generators racing past the check.
-  await assert.rejects(
-    store.clients.insert({...second.client, id: 'gtc_other'}),
-    (e: unknown) => (e as {code?: string}).code === 'SQLITE_CONSTRAINT_UNIQUE',
-  )
+  // Unique constraint in the database itself, for generators racing past the check: the store's
+  // own conflict error, not SQLite's code (the rule above it must not speak one backend).
+  await assert.rejects(store.clients.insert({...second.client, id: 'gtc_other'}), (e: unknown) => e instanceof StoreConflictError)
 })
 
 test('last-use times are written in one batch and never move backwards', async (t) => {

@@ -15,7 +15,7 @@ export default class ConsentsList extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ConsentsList)
-    const consents = await createConsentAdmin({store: this.openStore(flags['data-dir']), clock: this.clock}).list({includeRevoked: flags.all})
+    const consents = await createConsentAdmin({store: await this.openStore(flags), clock: this.clock}).list({includeRevoked: flags.all})
     if (flags.json) {
       return this.printJson(
         consents.map((c) => ({client_id: c.clientId, client_name: c.clientName, registration: c.registration, scopes: c.scopes, created_at: iso(c.createdAt), revoked_at: iso(c.revokedAt), status: c.revokedAt === null ? 'active' : 'revoked'})),

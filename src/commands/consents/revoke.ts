@@ -11,7 +11,7 @@ export default class ConsentsRevoke extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ConsentsRevoke)
-    const r = await createConsentAdmin({store: this.openStore(flags['data-dir']), clock: this.clock}).revoke(args.client)
+    const r = await createConsentAdmin({store: await this.openStore(flags), clock: this.clock}).revoke(args.client)
     if (flags.json) return this.printJson({client_id: r.clientId, client_name: r.clientName, consents_revoked: r.consents, grants_revoked: r.grants})
     this.log(`${this.colors.green('✔')} Revoked ${r.consents} consent(s) and ${r.grants} grant(s) of ${r.clientName} (${r.clientId}).`)
   }

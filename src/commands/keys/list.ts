@@ -8,7 +8,7 @@ export default class KeysList extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(KeysList)
-    const keys = await this.openStore(flags['data-dir']).signingKeys.list()
+    const keys = await (await this.openStore(flags)).signingKeys.list()
     const now = this.clock.now()
     const rows = keys.map((k) => ({
       kid: k.kid,

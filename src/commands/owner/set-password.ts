@@ -32,7 +32,7 @@ export default class OwnerSetPassword extends BaseCommand {
     } else {
       throw needsFlag('the password', '--password-stdin')
     }
-    const {replaced} = await createOwnerAdmin({store: this.openStore(flags['data-dir']), clock: this.clock}).setPassword(password)
+    const {replaced} = await createOwnerAdmin({store: await this.openStore(flags), clock: this.clock}).setPassword(password)
     if (flags.json) return this.printJson({owner: 'owner', password_set: true, replaced})
     this.log(`${this.colors.green('✔')} Owner password ${replaced ? 'changed' : 'set'}.`)
   }

@@ -42,7 +42,7 @@ export async function rotateSigningKey({store, vault, clock}: {store: Store; vau
 }
 
 /** Drops keys that verify nothing any more, from the store and from wherever their private part is. */
-export async function pruneSigningKeys({store, vaults, clock}: {store: Store; vaults: Partial<Record<'keychain' | 'file', SecretVault>>; clock: Clock}) {
+export async function pruneSigningKeys({store, vaults, clock}: {store: Store; vaults: Partial<Record<SigningKeyRecord['privateKeyStore'], SecretVault>>; clock: Clock}) {
   const gone = await store.signingKeys.prune(clock.now())
   for (const key of gone) await vaults[key.privateKeyStore]?.delete(vaultAccount(key.kid))
   return gone

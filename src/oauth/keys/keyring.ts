@@ -3,6 +3,7 @@ import {importJWK, type CryptoKey, type JWK} from 'jose'
 import type {Clock} from '../../clock.js'
 import {GatehouseError} from '../../errors.js'
 import type {SecretVault} from '../../secrets/vault.js'
+import {watchTopics} from '../../store/changes.js'
 import type {SigningKeyRecord, Store} from '../../store/types.js'
 import {ACCESS_TOKEN_TYP, SIGNING_ALG, vaultAccount} from './generate.js'
 
@@ -13,7 +14,7 @@ export interface Keyring {
   verifier(kid: string): CryptoKey | undefined
   /** The JWKS document (the `jwks_uri`): every key that still verifies. */
   jwks(): {keys: JWK[]}
-  /** Reloads when another process (`gatehouse keys rotate`) changed the keys. */
+  /** Reloads when the keys changed (`gatehouse keys rotate` here, in the CLI, on another node). */
   refresh(): Promise<void>
 }
 
@@ -24,7 +25,7 @@ export interface Signer {
   encodedHeader: string
 }
 
-type Vaults = Partial<Record<'keychain' | 'file', SecretVault>>
+type Vaults = Partial<Record<SigningKeyRecord['privateKeyStore'], SecretVault>>
 
 /**
  * The daemon's view of the signing keys, held in memory (no I/O per token). It follows the
@@ -34,11 +35,11 @@ export async function loadKeyring({store, vaults, clock}: {store: Store; vaults:
   let active: Signer
   let published: Map<string, {record: SigningKeyRecord; key: CryptoKey}> = new Map()
   let jwks: {keys: JWK[]} = {keys: []}
-  let loadedAt = -1
+  const watch = watchTopics(store.changes, ['signingKeys', 'secrets'])
   const privateCache = new Map<string, KeyObject>()
 
   async function load() {
-    loadedAt = store.changeCounter()
+    watch.loading()
     const records = await store.signingKeys.list()
     const now = clock.now()
     const live = records.filter((r) => r.verifyUntil === null || r.verifyUntil > now)
@@ -51,7 +52,7 @@ export async function loadKeyring({store, vaults, clock}: {store: Store; vaults:
       if (!pem) {
         throw new GatehouseError(
           'KEYCHAIN',
-          `the private part of signing key ${current.kid} is not in ${current.privateKeyStore === 'keychain' ? 'an OS keychain this process can reach' : 'the secrets file'}; run \`gatehouse keys rotate\` where the daemon runs`,
+          `the private part of signing key ${current.kid} is not in ${current.privateKeyStore === 'keychain' ? 'an OS keychain this process can reach' : current.privateKeyStore === 'database' ? 'the database' : 'the secrets file'}; run \`gatehouse keys rotate\` where the daemon runs`,
         )
       }
       key = createPrivateKey(pem)
@@ -80,8 +81,13 @@ export async function loadKeyring({store, vaults, clock}: {store: Store; vaults:
     },
     jwks: () => jwks,
     async refresh() {
-      if (store.changeCounter() === loadedAt) return
-      reloading ??= load().finally(() => (reloading = undefined))
+      if (!watch.stale()) return
+      reloading ??= load()
+        .catch((error: unknown) => {
+          watch.invalidate()
+          throw error
+        })
+        .finally(() => (reloading = undefined))
       await reloading
     },
   }

@@ -107,7 +107,6 @@ export function createMetadataDocumentClients({
     const client = await store.registeredClients.upsertMetadataDocumentClient(
       registeredClientRecord(meta, {id: url, secretHash: null, authMethod: 'none', registration: 'metadata_document', createdAt: clock.now()}),
     )
-    clients.forget(url)
     fresh.delete(url)
     fresh.set(url, clock.now() + Math.max(fetched.maxAgeMs, cacheMinMs))
     if (fresh.size > 10_000) fresh.delete(fresh.keys().next().value!)

@@ -59,7 +59,6 @@ export function createRegistrationEndpoint({
     await store.clients.insert(
       registeredClientRecord(meta, {id, secretHash: secret ? hashSecret(secret) : null, authMethod: meta.authMethod, registration: 'dynamic', createdAt: now}),
     )
-    clients.forget(id)
     ctx.clientId = id
     sendJson(
       res,

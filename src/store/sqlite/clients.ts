@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import type {ClientRecord, ClientRepository, NewClient} from '../types.js'
-import {fromJson, toJson} from './json.js'
+import {StoreConflictError} from '../errors.js'
+import {fromJson, toJson} from '../json.js'
 
 interface Row {
   id: string
@@ -113,14 +114,21 @@ export function createSqliteClients(db: Database.Database): ClientRepository {
 
   return {
     async insert(c: NewClient) {
-      insert.run({
-        ...c,
-        jwks: c.jwks ? toJson(c.jwks) : null,
-        scopes: toJson(c.scopes),
-        grantTypes: toJson(c.grantTypes),
-        redirectUris: toJson(c.redirectUris),
-        metadata: toJson(c.metadata),
-      })
+      try {
+        insert.run({
+          ...c,
+          jwks: c.jwks ? toJson(c.jwks) : null,
+          scopes: toJson(c.scopes),
+          grantTypes: toJson(c.grantTypes),
+          redirectUris: toJson(c.redirectUris),
+          metadata: toJson(c.metadata),
+        })
+      } catch (error) {
+        // The id, or an active CLI client's name (the partial unique index), is taken.
+        const code = (error as {code?: string}).code
+        if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError('client', {cause: error})
+        throw error
+      }
     },
     async findById(id) {
       const row = byId.get(id)

@@ -1,8 +1,2 @@
-/** JSON columns: lists and objects are stored as JSON text. */
-export const toJson = (value: unknown): string => JSON.stringify(value)
-
-export function fromJson<T>(text: string | null, fallback: T): T {
-  // Most lists are empty: no parse for those.
-  if (text === null || text === '[]' || text === '{}') return fallback
-  return JSON.parse(text) as T
-}
+/** Moved to src/store/json.ts (both backends); kept so src/store/sqlite/grants.ts is untouched here. */
+export * from '../json.js'

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3'
+import {StoreConflictError} from '../errors.js'
 import type {ClientRecord, NewClient, RegisteredClientRepository} from '../types.js'
 import {createSqliteClients} from './clients.js'
-import {toJson} from './json.js'
+import {toJson} from '../json.js'
 
 /** Self-registered clients (RFC 7591) and metadata-document clients, beside the CLI's own. */
 export function createSqliteRegisteredClients(db: Database.Database): RegisteredClientRepository {
@@ -27,7 +28,7 @@ export function createSqliteRegisteredClients(db: Database.Database): Registered
           await clients.insert(c)
         } catch (error) {
           // Another request inserted it first: fine, refresh below.
-          if ((error as {code?: string}).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error
+          if (!(error instanceof StoreConflictError)) throw error
         }
       }
       update.run({

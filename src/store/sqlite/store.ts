@@ -12,6 +12,9 @@ import {createSqliteConsents} from './consents.js'
 import {createSqliteGrants} from './grants.js'
 import {createSqliteOwner} from './owner.js'
 import {createSqliteRegisteredClients} from './registered-clients.js'
+import {createSqliteSecrets} from './secrets.js'
+import {announceWrites} from '../announce.js'
+import {createChangeFeed} from '../changes.js'
 
 export interface SqliteStore extends Store {
   readonly file: string
@@ -29,27 +32,44 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
     throw storageError(file, error)
   }
   const dataVersion = db.prepare('PRAGMA data_version').pluck()
-  // Asked several times per request (clients, keys, revocations): read once per turn of the
-  // event loop. Another process's commit is seen from the next turn on, never later.
-  let memo: number | undefined
-  const changeCounter = () => {
-    if (memo === undefined) {
-      memo = dataVersion.get() as number
-      setImmediate(() => (memo = undefined))
+  // Another process's commit moves data_version (this connection's own do not: those are
+  // announced by announceWrites). Asked several times per request (clients, keys, revocations):
+  // read once per turn of the event loop, so another process's commit is seen from the next turn.
+  let seen = dataVersion.get() as number
+  let checkedThisTurn = false
+  const feed = createChangeFeed(() => {
+    if (checkedThisTurn || !db.open) return
+    checkedThisTurn = true
+    setImmediate(() => (checkedThisTurn = false))
+    const now = dataVersion.get() as number
+    if (now !== seen) {
+      seen = now
+      feed.emit('all')
     }
-    return memo
-  }
+  })
+  const repos = announceWrites(
+    {
+      audit: createSqliteAudit(db),
+      clients: createSqliteClients(db),
+      signingKeys: createSqliteSigningKeys(db),
+      tokens: createSqliteTokens(db),
+      grants: createSqliteGrants(db),
+      consents: createSqliteConsents(db),
+      owner: createSqliteOwner(db),
+      registeredClients: createSqliteRegisteredClients(db),
+      secrets: createSqliteSecrets(db),
+    },
+    feed,
+  )
+  const ping = db.prepare('SELECT 1').pluck()
   return {
     file,
-    audit: createSqliteAudit(db),
-    clients: createSqliteClients(db),
-    signingKeys: createSqliteSigningKeys(db),
-    tokens: createSqliteTokens(db),
-    grants: createSqliteGrants(db),
-    consents: createSqliteConsents(db),
-    owner: createSqliteOwner(db),
-    registeredClients: createSqliteRegisteredClients(db),
-    changeCounter,
+    ...repos,
+    changes: feed,
+    describe: () => `sqlite ${file}`,
+    async ping() {
+      ping.get()
+    },
     async close() {
       if (db.open) db.close()
     },

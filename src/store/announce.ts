@@ -1,0 +1,80 @@
+import type {ChangeFeed, ChangeTopic} from './changes.js'
+import type {Store} from './types.js'
+
+/** Outcomes of redemption and rotation that wrote nothing a cache holds. */
+const QUIET = new Set<string>(['redeemed', 'rotated', 'unknown', 'expired', 'wrong_client', 'grant_revoked'])
+
+/** The repositories of a store, before its own writes are announced. */
+export type Repositories = Omit<Store, 'changes' | 'close' | 'describe' | 'ping'>
+
+/**
+ * Wraps every writing method of a backend's repositories so that, once it has committed, the
+ * store's change feed hears of it: the caches of this process learn of its own writes without
+ * any call site remembering to tell them. Backend-neutral; each backend calls it once.
+ */
+export function announceWrites(repos: Repositories, feed: ChangeFeed): Repositories {
+  const after =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>, topics: (result: R) => readonly ChangeTopic[]) =>
+    async (...args: A): Promise<R> => {
+      const result = await fn(...args)
+      for (const topic of topics(result)) feed.emit(topic)
+      return result
+    }
+  const always = (...topics: ChangeTopic[]) => () => topics
+  const {clients, signingKeys, tokens, grants, consents, owner, registeredClients, secrets} = repos
+  return {
+    audit: repos.audit,
+    clients: {
+      ...clients,
+      insert: after(clients.insert.bind(clients), always('clients')),
+      revoke: after(clients.revoke.bind(clients), (done) => (done ? ['clients'] : [])),
+    },
+    signingKeys: {
+      ...signingKeys,
+      rotate: after(signingKeys.rotate.bind(signingKeys), always('signingKeys')),
+      prune: after(signingKeys.prune.bind(signingKeys), (gone) => (gone.length > 0 ? ['signingKeys'] : [])),
+    },
+    tokens: {
+      ...tokens,
+      revokeAccessToken: after(tokens.revokeAccessToken.bind(tokens), always('revokedTokens')),
+      pruneExpired: after(tokens.pruneExpired.bind(tokens), (n) => (n > 0 ? ['revokedTokens'] : [])),
+    },
+    grants: {
+      ...grants,
+      // Redemption revokes a grant when a code is replayed; a success or refusal changes none.
+      redeemCode: after(grants.redeemCode.bind(grants), (r) => (QUIET.has(r.outcome) ? [] : ['grants'])),
+      // A refresh exchange that revoked a family (a replayed or branched token) changes grants;
+      // a rotation, a retry within the grace and a refusal change none that a cache holds.
+      exchangeRefreshToken: (hash, now, decide) => {
+        let revoked = false
+        return after(grants.exchangeRefreshToken.bind(grants), () => (revoked ? ['grants'] : []))(hash, now, (view) => {
+          const decision = decide(view)
+          revoked = decision.writes.some((w) => w.op === 'revoke_grant')
+          return decision
+        })
+      },
+      revoke: after(grants.revoke.bind(grants), (done) => (done ? ['grants'] : [])),
+      revokeForClient: after(grants.revokeForClient.bind(grants), (n) => (n > 0 ? ['grants'] : [])),
+      prune: after(grants.prune.bind(grants), (n) => (n > 0 ? ['grants'] : [])),
+    },
+    consents: {
+      ...consents,
+      remember: after(consents.remember.bind(consents), always('consents')),
+      revokeClient: after(consents.revokeClient.bind(consents), (r) => [...(r.consents > 0 ? (['consents'] as const) : []), ...(r.grants > 0 ? (['grants'] as const) : [])]),
+    },
+    owner: {
+      ...owner,
+      setPasswordHash: after(owner.setPasswordHash.bind(owner), always('owner')),
+    },
+    registeredClients: {
+      ...registeredClients,
+      upsertMetadataDocumentClient: after(registeredClients.upsertMetadataDocumentClient.bind(registeredClients), always('clients')),
+      expireUnused: after(registeredClients.expireUnused.bind(registeredClients), (ids) => (ids.length > 0 ? ['clients'] : [])),
+    },
+    secrets: {
+      ...secrets,
+      set: after(secrets.set.bind(secrets), always('secrets')),
+      delete: after(secrets.delete.bind(secrets), always('secrets')),
+    },
+  }
+}

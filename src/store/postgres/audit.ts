@@ -1,0 +1,61 @@
+import type {AuditRecord, AuditRepository} from '../types.js'
+import type {Sql} from './connect.js'
+
+interface Row {
+  id: number
+  time: number
+  event: string
+  client_id: string | null
+  subject: string | null
+  session_id: string | null
+  method: string | null
+  name: string | null
+  outcome: string
+  duration_ms: number | null
+  detail: string | null
+}
+
+const fromRow = (r: Row): AuditRecord => ({
+  id: r.id,
+  time: r.time,
+  event: r.event,
+  clientId: r.client_id,
+  subject: r.subject,
+  sessionId: r.session_id,
+  method: r.method,
+  name: r.name,
+  outcome: r.outcome,
+  durationMs: r.duration_ms,
+  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+})
+
+/** The audit trail: a batch is one INSERT of arrays (unnest), one round trip whatever its size. */
+export function createPostgresAudit(sql: Sql): AuditRepository {
+  return {
+    async append(events) {
+      if (events.length === 0) return
+      const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f)
+      await sql(
+        `INSERT INTO audit (time, event, client_id, subject, session_id, method, name, outcome, duration_ms, detail)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[])`,
+        [
+          col((e) => e.time), col((e) => e.event), col((e) => e.clientId), col((e) => e.subject ?? null), col((e) => e.sessionId ?? null),
+          col((e) => e.method ?? null), col((e) => e.name ?? null), col((e) => e.outcome), col((e) => e.durationMs ?? null),
+          col((e) => (e.detail ? JSON.stringify(e.detail) : null)),
+        ],
+      )
+    },
+    async query({clientId, since, afterId, limit = 10_000}) {
+      const where: string[] = []
+      const args: unknown[] = []
+      if (clientId !== undefined) (args.push(clientId), where.push(`client_id = $${args.length}`))
+      if (since !== undefined) (args.push(since), where.push(`time >= $${args.length}`))
+      if (afterId !== undefined) (args.push(afterId), where.push(`id > $${args.length}`))
+      args.push(limit)
+      return (await sql<Row>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${args.length}`, args)).map(fromRow)
+    },
+    async prune(before) {
+      return (await sql('DELETE FROM audit WHERE time < $1 RETURNING id', [before])).length
+    },
+  }
+}

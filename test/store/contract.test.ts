@@ -1,0 +1,282 @@
+/**
+ * The store contract: every repository's behaviour, the same on every backend (SQLite in a data
+ * dir, PostgreSQL on a real throwaway server). Races are run between two stores opened on the
+ * same database, as two daemons (or a daemon and the CLI) would have them.
+ */
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {after, before, describe, test, type TestContext} from 'node:test'
+import {manualClock} from '../../src/clock.js'
+
+type ManualClock = ReturnType<typeof manualClock>
+import {createClientAdmin} from '../../src/clients/admin.js'
+import {clientJson} from '../../src/cli/client-view.js'
+import {GatehouseError} from '../../src/errors.js'
+import {StoreConflictError} from '../../src/store/errors.js'
+import {openStore} from '../../src/store/open-store.js'
+import {decideRefresh, type RefreshOutcome} from '../../src/oauth/grants/refresh-rotation.js'
+import {newRefreshToken, opaqueTokenHash} from '../../src/oauth/grants/opaque-tokens.js'
+import type {AuthorizationCodeRecord, GrantRecord, Store} from '../../src/store/types.js'
+import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
+import {tempDir} from '../helpers/tmp.js'
+
+interface Backend {
+  name: string
+  /** Two stores on one fresh database: `a` and `b` are two processes. */
+  open(t: TestContext, clock: ManualClock): Promise<{a: Store; b: Store}>
+}
+
+let pg: PostgresServer
+before(async () => {
+  pg = await startPostgres()
+})
+after(async () => {
+  await pg?.stop()
+})
+
+const backends: Backend[] = [
+  {
+    name: 'sqlite',
+    async open(t, clock) {
+      const dataDir = tempDir(t)
+      const a = await openStore({dataDir, clock})
+      const b = await openStore({dataDir, clock})
+      t.after(() => Promise.all([a.close(), b.close()]))
+      return {a, b}
+    },
+  },
+  {
+    name: 'postgresql',
+    async open(t, clock) {
+      const databaseUrl = await pg.database()
+      const dataDir = tempDir(t)
+      // Two nodes starting at once: the advisory lock lets one migrate, the other waits.
+      const [a, b] = await Promise.all([openStore({dataDir, databaseUrl, clock}), openStore({dataDir, databaseUrl, clock})])
+      t.after(() => Promise.all([a.close(), b.close()]))
+      return {a, b}
+    },
+  },
+]
+
+const HOUR = 3_600_000
+
+async function clientAndGrant(store: Store, clock: ManualClock, name = 'web') {
+  const {client} = await createClientAdmin({store, clock}).generate({name, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']})
+  const grant: GrantRecord = {id: `g-${name}`, clientId: client.id, subject: 'owner', scopes: ['mcp'], resource: 'https://gh.example/mcp', createdAt: clock.now(), expiresAt: clock.now() + 24 * HOUR, revokedAt: null}
+  const code: AuthorizationCodeRecord = {
+    hash: `code-${name}`, grantId: grant.id, clientId: client.id, redirectUri: 'https://app.example/cb', redirectUriGiven: true,
+    codeChallenge: 'x'.repeat(43), scopes: ['mcp'], resource: grant.resource, createdAt: clock.now(), expiresAt: clock.now() + 60_000,
+  }
+  await store.grants.createWithCode(grant, code)
+  return {client, grant, code}
+}
+
+/** Waits (bounded) until `store` hears a change on its feed; the backend may need asking (SQLite). */
+async function heard(store: Store, topic: string, withinMs = 2000): Promise<void> {
+  let got = false
+  const stop = store.changes.subscribe((t) => {
+    if (t === topic || t === 'all') got = true
+  })
+  try {
+    const deadline = Date.now() + withinMs
+    while (!got) {
+      if (Date.now() > deadline) assert.fail(`no ${topic} change heard within ${withinMs} ms`)
+      await new Promise((r) => setTimeout(r, 10))
+      store.changes.check()
+    }
+  } finally {
+    stop()
+  }
+}
+
+for (const backend of backends) {
+  describe(`store contract: ${backend.name}`, () => {
+    test('clients: insert, find, a taken name or id is the store\'s conflict error, revoke once', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const admin = createClientAdmin({store: a, clock})
+      const {client} = await admin.generate({name: 'bot', scopes: ['mcp', 'memories:read']})
+      assert.deepEqual((await b.clients.findById(client.id))?.scopes, ['mcp', 'memories:read'])
+      await assert.rejects(b.clients.insert({...client, id: 'gtc_other'}), (e: unknown) => e instanceof StoreConflictError)
+      await assert.rejects(b.clients.insert({...client}), (e: unknown) => e instanceof StoreConflictError)
+      await assert.rejects(admin.generate({name: 'bot'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
+      const [r1, r2] = await Promise.all([a.clients.revoke(client.id, {at: 1, by: 'x', reason: null}), b.clients.revoke(client.id, {at: 2, by: 'y', reason: null})])
+      assert.equal(Number(r1) + Number(r2), 1, 'exactly one revocation wins')
+      assert.notEqual((await a.clients.findById(client.id))?.revokedAt, null)
+    })
+
+    test('clients: listJson is exactly clientJson of list(); last use never moves backwards', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22, 20, 36, 6, 261))
+      const {a} = await backend.open(t, clock)
+      const admin = createClientAdmin({store: a, clock})
+      const x = await admin.generate({name: 'plain "quoted" \\ name', description: 'ünïcode ✓'})
+      clock.advance(999)
+      const y = await admin.generate({name: 'web', grantTypes: ['authorization_code'], redirectUris: ['https://app.example/cb'], accessTokenTtl: 900})
+      await a.clients.touch(new Map([[x.client.id, clock.now() + 7]]))
+      await a.clients.touch(new Map([[x.client.id, clock.now() - 5]]))
+      await admin.revoke(y.client.id, {by: 'test'})
+      assert.equal((await a.clients.findById(x.client.id))?.lastUsedAt, clock.now() + 7)
+      for (const includeRevoked of [false, true]) {
+        assert.deepEqual(JSON.parse(await a.clients.listJson({includeRevoked})), (await a.clients.list({includeRevoked})).map(clientJson))
+      }
+    })
+
+    test('tokens: a revoked access token is listed until it expires; a client assertion is accepted once, racing', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'bot'})
+      await a.tokens.revokeAccessToken({jti: 'j1', clientId: client.id, expiresAt: clock.now() + 1000, at: clock.now()})
+      assert.deepEqual(await b.tokens.revokedAccessTokens(clock.now()), ['j1'])
+      assert.deepEqual(await b.tokens.revokedAccessTokens(clock.now() + 1000), [])
+      // RFC 7523 §3: two nodes receiving one assertion at once accept it once.
+      const used = await Promise.all([a, b, a, b].map((s) => s.tokens.useAssertion({clientId: client.id, jti: 'assert-1', expiresAt: clock.now() + 1000})))
+      assert.deepEqual(used.filter(Boolean).length, 1)
+      assert.equal(await a.tokens.pruneExpired(clock.now() + 2000), 2)
+    })
+
+    test('grants: two consumers of one code: one is redeemed, the other is a replay that revokes the grant', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client, grant, code} = await clientAndGrant(a, clock)
+      const redeem = (s: Store, n: number) => s.grants.redeemCode(code.hash, {clientId: client.id, now: clock.now(), check() {}, refresh: {hash: `rt-${n}`, createdAt: clock.now(), expiresAt: clock.now() + HOUR}})
+      const outcomes = (await Promise.all([redeem(a, 1), redeem(b, 2)])).map((r) => r.outcome).sort()
+      // OAuth 2.1 §4.1.3: a code is used once; a second use revokes what it produced (RFC 9700 §4.5).
+      assert.deepEqual(outcomes, ['redeemed', 'replayed'])
+      assert.notEqual((await a.grants.find(grant.id))?.revokedAt, null)
+      assert.ok((await b.grants.revokedSince(0)).includes(grant.id))
+    })
+
+    test('grants: a refusing check consumes nothing; wrong client and unknown codes change nothing', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a} = await backend.open(t, clock)
+      const {client, code} = await clientAndGrant(a, clock)
+      await assert.rejects(a.grants.redeemCode(code.hash, {clientId: client.id, now: clock.now(), check() { throw new Error('bad verifier') }}), /bad verifier/)
+      assert.equal((await a.grants.redeemCode(code.hash, {clientId: 'someone-else', now: clock.now(), check() {}})).outcome, 'wrong_client')
+      assert.equal((await a.grants.redeemCode('nope', {clientId: client.id, now: clock.now(), check() {}})).outcome, 'unknown')
+      assert.equal((await a.grants.redeemCode(code.hash, {clientId: client.id, now: clock.now(), check() {}})).outcome, 'redeemed')
+    })
+
+    // The rotation rule is src/oauth/grants/refresh-rotation.ts; what each backend owes it is one
+    // serialised read-decide-write (`exchangeRefreshToken`), across connections and nodes.
+    const exchanger = (client: {id: string}, clock: ReturnType<typeof manualClock>, graceMs: number) =>
+      (s: Store, presented: string) =>
+        s.grants.exchangeRefreshToken(opaqueTokenHash(presented), clock.now(), (view) =>
+          decideRefresh(view, {presented, clientId: client.id, now: clock.now(), graceMs, refreshTtlMs: HOUR, random: randomBytes, check() {}}),
+        )
+    const successorOf = (r: RefreshOutcome) => (r.outcome === 'rotated' ? r.refreshToken : undefined)
+
+    test('grants: racing exchanges of one refresh token, on two connections, never branch the family', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client, code} = await clientAndGrant(a, clock)
+      const rt0 = newRefreshToken()
+      await a.grants.redeemCode(code.hash, {clientId: client.id, now: clock.now(), check() {}, refresh: {hash: opaqueTokenHash(rt0), createdAt: clock.now(), expiresAt: clock.now() + HOUR}})
+      const exchange = exchanger(client, clock, 60_000)
+      clock.advance(1)
+      // Serialised, the second is a retry within the grace and gets the same successor.
+      const first = await Promise.all([exchange(a, rt0), exchange(b, rt0)])
+      const successors = new Set(first.map(successorOf).filter(Boolean))
+      assert.equal(successors.size, 1, JSON.stringify(first.map((r) => r.outcome)))
+      clock.advance(1)
+      const rt1 = [...successors][0]!
+      const second = await Promise.all([exchange(a, rt1), exchange(b, rt1)])
+      assert.ok(new Set(second.map(successorOf).filter(Boolean)).size <= 1, JSON.stringify(second.map((r) => r.outcome)))
+    })
+
+    test('grants: a thief replaying the rotated-away token within the grace gets the same successor, and the family dies at the first divergence', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client, grant, code} = await clientAndGrant(a, clock)
+      const rt0 = newRefreshToken()
+      await a.grants.redeemCode(code.hash, {clientId: client.id, now: clock.now(), check() {}, refresh: {hash: opaqueTokenHash(rt0), createdAt: clock.now(), expiresAt: clock.now() + HOUR}})
+      const exchange = exchanger(client, clock, 60_000)
+      const rt1 = successorOf(await exchange(a, rt0))!
+      clock.advance(1000)
+      const thief = await exchange(b, rt0)
+      // RFC 9700 §4.14.2: the grace never mints a second branch.
+      assert.equal(successorOf(thief), rt1)
+      const rt2 = successorOf(await exchange(a, rt1))!
+      assert.ok(rt2)
+      clock.advance(1000)
+      assert.equal((await exchange(b, rt0)).outcome, 'replayed')
+      assert.notEqual((await a.grants.find(grant.id))?.revokedAt, null)
+      assert.notEqual((await exchange(a, rt2)).outcome, 'rotated')
+    })
+
+    test('grants: a rotated refresh token used again after the grace period revokes the whole family', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client, grant, code} = await clientAndGrant(a, clock)
+      const rt0 = newRefreshToken()
+      await a.grants.redeemCode(code.hash, {clientId: client.id, now: clock.now(), check() {}, refresh: {hash: opaqueTokenHash(rt0), createdAt: clock.now(), expiresAt: clock.now() + HOUR}})
+      const exchange = exchanger(client, clock, 1000)
+      const rt1 = successorOf(await exchange(a, rt0))!
+      clock.advance(1001)
+      // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the family, on any node.
+      assert.equal((await exchange(b, rt0)).outcome, 'replayed')
+      assert.notEqual((await a.grants.find(grant.id))?.revokedAt, null)
+      assert.notEqual((await exchange(a, rt1)).outcome, 'rotated')
+    })
+
+    test('consents: revoking a client\'s consents revokes the grants made under them, in one change', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client, grant} = await clientAndGrant(a, clock)
+      await a.consents.remember({clientId: client.id, subject: 'owner', scopes: ['mcp', 'a'], at: clock.now()})
+      await a.consents.remember({clientId: client.id, subject: 'owner', scopes: ['a', 'mcp'], at: clock.now()})
+      assert.equal((await b.consents.active(client.id, 'owner')).length, 1)
+      assert.deepEqual(await b.consents.revokeClient(client.id, clock.now()), {consents: 1, grants: 1})
+      assert.notEqual((await a.grants.find(grant.id))?.revokedAt, null)
+      assert.equal((await a.consents.list({includeRevoked: false})).length, 0)
+      assert.equal((await a.consents.list({includeRevoked: true})).length, 1)
+    })
+
+    test('signing keys rotate and prune; secrets round-trip; the owner\'s hash is one row', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const key = (kid: string) => ({kid, alg: 'ES256', publicJwk: {kty: 'EC', kid}, privateKeyStore: 'file' as const, createdAt: clock.now(), retiredAt: null, verifyUntil: null})
+      await a.signingKeys.rotate(key('k1'), {at: clock.now(), verifyUntil: clock.now() + HOUR})
+      await b.signingKeys.rotate(key('k2'), {at: clock.now(), verifyUntil: clock.now() + HOUR})
+      assert.deepEqual((await a.signingKeys.list()).map((k) => [k.kid, k.retiredAt === null]), [['k2', true], ['k1', false]])
+      assert.deepEqual((await b.signingKeys.prune(clock.now() + HOUR + 1)).map((k) => k.kid), ['k1'])
+      await a.secrets.set('s', 'sealed-1')
+      await b.secrets.set('s', 'sealed-2')
+      assert.equal(await a.secrets.get('s'), 'sealed-2')
+      await a.secrets.delete('s')
+      assert.equal(await b.secrets.get('s'), undefined)
+      await a.owner.setPasswordHash('h1', 1)
+      await b.owner.setPasswordHash('h2', 2)
+      assert.equal(await a.owner.passwordHash(), 'h2')
+    })
+
+    test('audit: batches append in order, filter, follow and prune', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a} = await backend.open(t, clock)
+      await a.audit.append([
+        {time: 1, event: 'token.issued', clientId: 'c1', outcome: 'ok', detail: {n: 1}},
+        {time: 2, event: 'mcp.request', clientId: 'c2', outcome: 'ok', method: 'tools/call', name: 'x', durationMs: 1.5},
+      ])
+      const all = await a.audit.query({})
+      assert.deepEqual(all.map((e) => [e.event, e.detail, e.durationMs]), [['token.issued', {n: 1}, null], ['mcp.request', null, 1.5]])
+      assert.deepEqual((await a.audit.query({clientId: 'c2'})).map((e) => e.time), [2])
+      assert.deepEqual((await a.audit.query({afterId: all[0]!.id})).map((e) => e.time), [2])
+      assert.equal(await a.audit.prune(2), 1)
+    })
+
+    test('change feed: a store announces its own writes by topic, and hears another process\'s', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const own: string[] = []
+      a.changes.subscribe((topic) => own.push(topic))
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'bot'})
+      assert.ok(own.includes('clients'))
+      await a.clients.touch(new Map([[client.id, clock.now()]]))
+      const other = heard(b, 'clients')
+      await a.clients.revoke(client.id, {at: clock.now(), by: 'cli', reason: null})
+      await other
+      const keys = heard(a, 'revokedTokens')
+      await b.tokens.revokeAccessToken({jti: 'j', clientId: client.id, expiresAt: clock.now() + 1000, at: clock.now()})
+      await keys
+    })
+  })
+}
