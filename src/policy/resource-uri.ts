@@ -14,8 +14,8 @@
  * anything the parser rejects; control, whitespace, format (Unicode Cf: bidi controls,
  * zero-width) and separator characters, raw or percent-encoded; a backslash (the WHATWG parser
  * reads it as `/` in some schemes and not in others); a percent-encoded `/`, `\`, `.` or `%`
- * (decoded by one layer of a server and not another: `%2F` joins segments, `%2E%2E` climbs,
- * `%25xx` decodes twice); a `%` not followed by two hex digits; empty path segments (`//`,
+ * before the query (decoded by one layer of a server and not another: `%2F` joins segments,
+ * `%2E%2E` climbs, `%25xx` decodes twice; in a query or fragment they are data); a `%` not followed by two hex digits; empty path segments (`//`,
  * which a file system collapses); `.` or `..` left in an opaque path; user information
  * (`http://trusted@evil/`); a `file` URI naming a host other than localhost.
  */
@@ -71,6 +71,9 @@ export function normalizeResourceUri(raw: string): string {
  */
 function decodePercents(raw: string): string {
   if (!raw.includes('%')) return raw
+  // Where the path ends: in the query and fragment an encoded / . \ % is data, not structure.
+  const q = raw.search(/[?#]/)
+  const pathEnd = q < 0 ? raw.length : q
   let out = ''
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i]!
@@ -82,7 +85,7 @@ function decodePercents(raw: string): string {
     if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new ResourceUriError('the URI has a % not followed by two hex digits')
     const byte = parseInt(hex, 16)
     if (byte < 0x20 || byte === 0x7f) throw new ResourceUriError('the URI holds a percent-encoded control character')
-    if (byte === 0x2f || byte === 0x5c || byte === 0x2e || byte === 0x25) {
+    if (i < pathEnd && (byte === 0x2f || byte === 0x5c || byte === 0x2e || byte === 0x25)) {
       throw new ResourceUriError(`the URI holds a percent-encoded ${String.fromCharCode(byte)} (ambiguous)`)
     }
     const c = String.fromCharCode(byte)
