@@ -56,19 +56,30 @@ export const MAX_JSON_DEPTH = 128
  */
 export function jsonDepthExceeds(text: string, max: number = MAX_JSON_DEPTH): boolean {
   let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length
+  let i = 0
+  while (i < n) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92 /* \ */) i++
-      else if (c === 34 /* " */) inString = false
-    } else if (c === 34) {
-      inString = true
-    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+    if (c === 34 /* " */) {
+      // Skip the string with indexOf (long strings are most of a big message): find the next
+      // quote not escaped by an odd run of backslashes.
+      let q = text.indexOf('"', i + 1)
+      for (;;) {
+        if (q < 0) return false
+        let k = q - 1
+        while (text.charCodeAt(k) === 92 /* \\ */) k--
+        if ((q - 1 - k) % 2 === 0) break
+        q = text.indexOf('"', q + 1)
+      }
+      i = q + 1
+      continue
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
       if (++depth > max) return true
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       depth--
     }
+    i++
   }
   return false
 }

@@ -197,7 +197,7 @@ test('item 2: a JSON-RPC batch (2025-03-26) goes through the same policy step: l
   )
   assert.equal(lists.status, 200, lists.text)
   const names = (id: number, field: string, key: string) => ((lists.byId.get(id)!.result as Record<string, Array<Record<string, string>>>)[field] ?? []).map((x) => x[key]).sort()
-  assert.deepEqual(names(2, 'tools', 'name'), ['read_notes', 'whoami'])
+  assert.deepEqual(names(2, 'tools', 'name'), ['read_notes', 'shout', 'whoami'])
   assert.deepEqual(names(3, 'resources', 'uri'), ['file:///public/readme.txt'])
   assert.deepEqual(names(4, 'prompts', 'name'), ['public_hello'])
   assert.equal((lists.byId.get(5)!.error as {code: number}).code, -32602)
