@@ -32,12 +32,18 @@ export function batchedStderr(): (line: string) => void {
   }
 }
 
+/**
+ * `escape` makes text safe for a terminal in the text format (the CLI passes its one escaping
+ * function, cli/terminal-text.ts: log fields carry client names, tool names, a child's stderr);
+ * the JSON format is exact and needs none.
+ */
 export function createLogger({
   format = 'text',
   level = 'info',
   write = batchedStderr(),
   now = () => new Date(),
-}: {format?: 'text' | 'json'; level?: LogLevel; write?: (line: string) => void; now?: () => Date} = {}): Logger {
+  escape,
+}: {format?: 'text' | 'json'; level?: LogLevel; write?: (line: string) => void; now?: () => Date; escape?: (text: string) => string} = {}): Logger {
   const min = order[level]
   const emit = (lvl: LogLevel, message: string, fields: LogFields = {}) => {
     if (order[lvl] < min) return
@@ -46,11 +52,13 @@ export function createLogger({
       write(JSON.stringify({time, level: lvl, msg: message, ...fields}) + '\n')
       return
     }
-    let line = `${time} ${lvl.toUpperCase().padEnd(5)} ${message}`
+    let line = `${time} ${lvl.toUpperCase().padEnd(5)} ${escape ? escape(message) : message}`
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue
-      const s = String(v)
-      line += ` ${k}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`
+      const s = escape ? escape(String(v)) : String(v)
+      // An escaped value has no control characters left and its backslashes doubled: quoting it needs only \".
+      const quoted = escape ? `"${s.replace(/"/g, '\\"')}"` : JSON.stringify(s)
+      line += ` ${k}=${/[\s"=]/.test(s) || s === '' ? quoted : s}`
     }
     write(line + '\n')
   }

@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import Table from 'cli-table3'
 import type {AuditRecord} from '../store/types.js'
+import {terminalCell, terminalText} from './terminal-text.js'
 
 /** The JSON shape of an audit event (CONTRACT.md: at least time, client_id, event, method, name, outcome). */
 export function auditJson(r: AuditRecord) {
@@ -19,13 +20,14 @@ export function auditJson(r: AuditRecord) {
   }
 }
 
+/** One row for people: every stored text escaped (terminal-text.ts); clients and children chose most of it. */
 const cells = (r: AuditRecord, c: ChalkInstance) => [
   new Date(r.time).toISOString().replace('T', ' ').slice(0, 23),
-  r.event,
-  r.clientId ?? '-',
-  r.method ?? '-',
-  r.name ?? '-',
-  r.outcome === 'ok' ? c.green(r.outcome) : c.red(r.outcome),
+  terminalText(r.event),
+  terminalCell(r.clientId),
+  terminalCell(r.method),
+  terminalCell(r.name),
+  r.outcome === 'ok' ? c.green(r.outcome) : c.red(terminalText(r.outcome)),
   r.durationMs === null || r.durationMs === undefined ? '-' : `${r.durationMs.toFixed(1)} ms`,
 ]
 

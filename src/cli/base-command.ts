@@ -5,6 +5,7 @@ import {exitCodes, GatehouseError} from '../errors.js'
 import {openStore, type SslMode, type StoreConfig} from '../store/open-store.js'
 import type {Store} from '../store/types.js'
 import {createColors} from './colors.js'
+import {terminalText} from './terminal-text.js'
 
 /** `--json` for every command that prints data: one JSON document on stdout and nothing else. */
 export const jsonFlag = Flags.boolean({description: 'Print one JSON document on stdout instead of text.', default: false})
@@ -91,7 +92,7 @@ export abstract class BaseCommand extends Command {
 
   /** A line for people, on stderr, so that stdout stays clean for data. */
   protected notice(message: string): void {
-    process.stderr.write(`${this.colors.yellow('notice:')} ${message}\n`)
+    process.stderr.write(`${this.colors.yellow('notice:')} ${terminalText(message)}\n`)
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
@@ -108,9 +109,9 @@ export abstract class BaseCommand extends Command {
     return this.fail(`unexpected error: ${error.message.split('\n')[0]} (set DEBUG=1 for details)`, 1)
   }
 
-  /** One line on stderr, then the exit status: no wrapping, no stack. */
+  /** One line on stderr, then the exit status: no wrapping, no stack; what the message quotes is escaped. */
   private fail(message: string, exit: number): never {
-    process.stderr.write(`${this.colors.red('Error:')} ${message.replace(/\s*\n\s*/g, ' ')}\n`)
+    process.stderr.write(`${this.colors.red('Error:')} ${terminalText(message.replace(/\s*\n\s*/g, ' '))}\n`)
     return this.exit(exit)
   }
 }

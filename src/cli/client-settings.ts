@@ -1,5 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import type {ClientRecord} from '../store/types.js'
+import {terminalText} from './terminal-text.js'
 
 /** Where a client finds the server, from the issuer (the server's public base URL). */
 export function serverUrls(issuer: string) {
@@ -17,7 +18,7 @@ export function clientSettings(client: ClientRecord, secret: string | null, issu
     `  Issuer      ${urls.issuer}`,
     `  Token URL   ${urls.token}`,
     `  MCP URL     ${urls.mcp}`,
-    `  Scopes      ${client.scopes.join(' ') || '(none)'}`,
+    `  Scopes      ${terminalText(client.scopes.join(' ')) || '(none)'}`,
   ]
   if (client.grantTypes.includes('client_credentials') && secret) {
     lines.push(
@@ -36,7 +37,7 @@ export function clientSettings(client: ClientRecord, secret: string | null, issu
       `    expectedIssuer: '${urls.issuer}',`,
       `  })`,
       `  const transport = new StreamableHTTPClientTransport(new URL('${urls.mcp}'), {authProvider})`,
-      `  const client = new Client({name: '${client.name.replace(/'/g, "\\'")}', version: '1.0.0'})`,
+      `  const client = new Client({name: '${terminalText(client.name).replace(/'/g, "\\'")}', version: '1.0.0'})`,
       `  await client.connect(transport)`,
     )
   }

@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import Table from 'cli-table3'
 import type {ClientRecord} from '../store/types.js'
+import {terminalText} from './terminal-text.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -32,12 +33,13 @@ export function clientsTable(clients: ClientRecord[], c: ChalkInstance): string 
     wordWrap: true,
   })
   for (const k of clients) {
-    const name = k.registration === 'cli' ? k.name : `${k.name}\n${c.dim(`(${k.registration === 'dynamic' ? 'registered' : 'metadata document'})`)}`
+    // Names, ids (a metadata document's URL) and scopes of registered clients are theirs: escaped.
+    const name = k.registration === 'cli' ? terminalText(k.name) : `${terminalText(k.name)}\n${c.dim(`(${k.registration === 'dynamic' ? 'registered' : 'metadata document'})`)}`
     table.push([
-      k.id,
+      terminalText(k.id),
       name,
-      k.scopes.join(' ') || '-',
-      k.grantTypes.join('\n'),
+      terminalText(k.scopes.join(' ')) || '-',
+      k.grantTypes.map(terminalText).join('\n'),
       day(k.createdAt),
       day(k.lastUsedAt),
       k.revokedAt === null ? c.green('active') : c.red('revoked'),

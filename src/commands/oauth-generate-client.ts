@@ -8,6 +8,7 @@ import {parsePublicKeys} from '../clients/public-key.js'
 import {GRANT_TYPES, parseTokenTtl, validateName, validateScopes} from '../clients/validate.js'
 import {GatehouseError, invalidInput} from '../errors.js'
 import {probeKeychain} from '../secrets/keychain.js'
+import {terminalText} from '../cli/terminal-text.js'
 import type {TokenEndpointAuthMethod} from '../store/types.js'
 
 export default class GenerateClient extends BaseCommand {
@@ -88,7 +89,7 @@ export default class GenerateClient extends BaseCommand {
       return
     }
     const c = this.colors
-    this.log(`${c.green('✔')} Created client ${c.bold(client.name)}`)
+    this.log(`${c.green('✔')} Created client ${c.bold(terminalText(client.name))}`)
     this.log(`  client_id      ${client.id}`)
     if (secret) {
       this.log(`  client_secret  ${c.bold(secret)}`)

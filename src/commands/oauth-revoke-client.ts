@@ -3,6 +3,7 @@ import {userInfo} from 'node:os'
 import {BaseCommand, jsonFlag} from '../cli/base-command.js'
 import {clientJson} from '../cli/client-view.js'
 import {askConfirm, canPrompt} from '../cli/prompts.js'
+import {terminalText} from '../cli/terminal-text.js'
 import {createClientAdmin} from '../clients/admin.js'
 import {describeClient} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
@@ -34,12 +35,12 @@ export default class RevokeClient extends BaseCommand {
     const admin = createClientAdmin({store: await this.openStore(flags), clock: this.clock})
     const client = await admin.find(ref)
     if (canPrompt(flags) && client.revokedAt === null) {
-      const ok = await askConfirm(`Revoke ${describeClient(client)}? Its tokens stop working at once.`)
+      const ok = await askConfirm(`Revoke ${terminalText(describeClient(client))}? Its tokens stop working at once.`)
       if (!ok) throw new GatehouseError('CANCELLED', 'not revoked')
     }
     const revoked = await admin.revoke(client.id, {by: `cli:${safeUser()}`, reason: flags.reason})
     if (flags.json) return this.printJson(clientJson(revoked))
-    this.log(`${this.colors.green('✔')} Revoked ${describeClient(revoked)}; its tokens are refused from now on.`)
+    this.log(`${this.colors.green('✔')} Revoked ${terminalText(describeClient(revoked))}; its tokens are refused from now on.`)
   }
 }
 

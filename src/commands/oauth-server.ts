@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, storeConfig} from '../cli/base-command.js'
 import {createLogger, type LogLevel} from '../log.js'
+import {terminalText} from '../cli/terminal-text.js'
 import {parseDuration} from '../config/duration.js'
 import {invalidInput} from '../errors.js'
 import type {Isolation} from '../gateway/gateway.js'
@@ -49,7 +50,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(OAuthServer)
     const [command, ...args] = argv as string[]
-    const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel})
+    const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel, escape: terminalText})
     const {dataDir, databaseUrl, postgres} = storeConfig(flags, this.clock)
     const server = await createServer({
       dataDir,
@@ -89,7 +90,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`${c.green('●')} gatehouse listening on ${c.bold(server.url)}`)
     this.log(`  issuer          ${server.issuer}`)
     this.log(`  token endpoint  ${server.issuer}/oauth/token`)
-    this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : [command, ...args].join(' ')}; isolation ${flags.isolation})`)
+    this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : terminalText([command, ...args].join(' '))}; isolation ${flags.isolation})`)
     this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     if (databaseUrl) this.log(`  store           ${server.store}`)

@@ -5,6 +5,7 @@
  * §Token Audience Binding and Validation), checked here even if the verifier checks it too.
  */
 import type {IncomingMessage} from 'node:http'
+import {bearerChallenge} from '../http/challenge.js'
 import {InvalidTokenError, type Principal, type TokenVerifier} from './principal.js'
 
 export type BearerResult = {ok: true; principal: Principal} | {ok: false; status: 401; wwwAuthenticate: string; description: string}
@@ -24,12 +25,12 @@ export function createBearerCheck({
   resourceMetadataUrl: string
   now: () => number
 }): BearerCheck {
-  const challenge = `Bearer resource_metadata="${quote(resourceMetadataUrl)}"`
+  const challenge = bearerChallenge({resource_metadata: resourceMetadataUrl})
   const refuse = (description: string): BearerResult => ({
     ok: false,
     status: 401,
     description,
-    wwwAuthenticate: `${challenge}, error="invalid_token", error_description="${quote(description)}"`,
+    wwwAuthenticate: bearerChallenge({resource_metadata: resourceMetadataUrl, error: 'invalid_token', error_description: description}),
   })
   return async function checkBearer(req) {
     const header = req.headers.authorization
@@ -50,6 +51,3 @@ export function createBearerCheck({
     return {ok: true, principal}
   }
 }
-
-/** A quoted-string (RFC 9110 §5.6.4) can't hold a raw quote or backslash; drop control characters too. */
-export const quote = (s: string) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, ' ')

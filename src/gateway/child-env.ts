@@ -3,12 +3,19 @@
  * of the daemon's own environment but PATH, HOME, the locale and TZ, then what the operator
  * passed with --env, then the gateway's own GATEHOUSE_* description of the client. The client's
  * bearer token is never part of it.
+ *
+ * GATEHOUSE_SCOPES is the scopes the CLIENT is registered for (issue 11, item 28), never those
+ * of a token or a session: one child serves every session of its client, each under its own
+ * token, so no session's scopes can describe the child. The gateway enforces each session's
+ * scopes on every message; a child may use the variable only as the client's ceiling (e.g. to
+ * not offer tools the client can never use), never as a grant.
  */
 const inherited = new Set(['PATH', 'HOME', 'LANG', 'TZ'])
 
 export interface ChildIdentity {
   clientId: string
-  scopes: readonly string[]
+  /** The client's registered scopes; undefined: GATEHOUSE_SCOPES is not set. */
+  clientScopes: readonly string[] | undefined
 }
 
 export function childEnv(
@@ -25,7 +32,8 @@ export function childEnv(
   Object.assign(env, extra, own)
   if (identity) {
     env.GATEHOUSE_CLIENT_ID = identity.clientId
-    env.GATEHOUSE_SCOPES = identity.scopes.join(' ')
+    if (identity.clientScopes) env.GATEHOUSE_SCOPES = identity.clientScopes.join(' ')
+    else delete env.GATEHOUSE_SCOPES
   } else {
     delete env.GATEHOUSE_CLIENT_ID
     delete env.GATEHOUSE_SCOPES

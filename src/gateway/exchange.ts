@@ -12,7 +12,18 @@
  * the plain request/response path stays a single write of the child's line.
  */
 import type {ServerResponse} from 'node:http'
+import {ErrorCode, errorResponse, isId, jsonDepthExceeds, type JsonRpcMessage} from './json-rpc.js'
 import {SseStream, type ReplayBuffer} from './sse.js'
+
+/**
+ * The policy's part in an exchange (scope-guard.ts): the scopes its answers were prepared for
+ * (a stream resumed later is refused to a token without them), and a filter for the response of
+ * each request that has one (list filtering), by the client's JSON-encoded id.
+ */
+export interface ExchangePolicy {
+  scopes: readonly string[]
+  filters: Map<string, (response: JsonRpcMessage) => void>
+}
 
 export interface StreamFactory {
   openStream(): SseStream
@@ -31,8 +42,8 @@ export class Exchange {
     private readonly streams: StreamFactory,
     requests: number,
     sseFromStart: boolean,
-    /** Rewrites each response before it is sent (list filtering by scope). */
-    private readonly transform?: (json: string) => string,
+    /** Rewrites responses before they are sent (list filtering by scope), single request or batch alike. */
+    private readonly policy?: ExchangePolicy,
   ) {
     this.outstanding = requests
     res.once('close', () => (this.closed = true))
@@ -52,7 +63,7 @@ export class Exchange {
 
   /** The response to one of this POST's requests. */
   final(json: string): void {
-    if (this.transform) json = this.transform(json)
+    if (this.policy && this.policy.filters.size > 0) json = this.filtered(json)
     // The fast path's lines start with a result; anything else is looked at properly.
     this.failed = !json.startsWith('{"result"') && isError(json)
     this.outstanding--
@@ -78,9 +89,26 @@ export class Exchange {
     this.stream?.end()
   }
 
+  /** The response after its request's filter, if it has one. */
+  private filtered(json: string): string {
+    let msg: JsonRpcMessage
+    try {
+      msg = JSON.parse(json) as JsonRpcMessage
+    } catch {
+      return json
+    }
+    const filter = isId(msg.id) ? this.policy!.filters.get(JSON.stringify(msg.id)) : undefined
+    if (!filter) return json
+    // Re-serializing recurses: a child's answer nested too deeply is an error, not a crash (item 23).
+    if (jsonDepthExceeds(json)) return errorResponse(msg.id as string | number, ErrorCode.InternalError, 'the MCP server answered with JSON nested too deeply')
+    filter(msg)
+    return JSON.stringify(msg)
+  }
+
   private upgrade(): void {
     if (this.res.headersSent) return
     this.stream = this.streams.openStream()
+    if (this.policy) this.stream.heldScopes = this.policy.scopes
     if (!this.closed) this.stream.attach(this.res)
   }
 }

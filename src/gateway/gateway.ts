@@ -37,6 +37,8 @@ export interface GatewayLimits {
   killGraceMs: number
   /** How long a request may wait for the child's answer; default 60 s. */
   requestTimeoutMs?: number
+  /** How deep a client's JSON may nest; default MAX_JSON_DEPTH (128). */
+  maxJsonDepth?: number
   /** How often idle sessions, idle children and overdue requests are swept; default 1 s. */
   sweepIntervalMs?: number
 }
@@ -114,7 +116,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function spawnFor(key: string, principal: Principal): Multiplexer {
-    const identity = isolation === 'shared' ? undefined : {clientId: principal.clientId, scopes: principal.scopes}
+    // The client's registered scopes, not this token's: the child outlives the token (child-env.ts).
+    const identity = isolation === 'shared' ? undefined : {clientId: principal.clientId, clientScopes: principal.clientScopes}
     let spec: {command: string; args: string[]; env: Record<string, string>}
     let prepare: (() => Promise<void>) | undefined
     if (options.command === undefined) {

@@ -41,7 +41,52 @@ export function errorResponse(id: JsonRpcId | null, code: number, message: strin
   return JSON.stringify({jsonrpc: '2.0', id, error})
 }
 
+/**
+ * How deep JSON from a client or a child may nest (objects and arrays; the top level is 1).
+ * JSON.parse is iterative in V8, but JSON.stringify and every other walk over a value recurse:
+ * past a few thousand levels they throw RangeError (issue 11, item 23). Far above any real
+ * MCP message (tool arguments and results nest a few levels).
+ */
+export const MAX_JSON_DEPTH = 128
+
+/**
+ * True when the JSON text nests objects/arrays deeper than `max`. One pass over the text, no
+ * recursion and no allocation: brackets inside strings do not count. Works on any text (a
+ * malformed one is left for JSON.parse to refuse).
+ */
+export function jsonDepthExceeds(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c === 34 /* " */) {
+      // Skip the string with indexOf (long strings are most of a big message): find the next
+      // quote not escaped by an odd run of backslashes.
+      let q = text.indexOf('"', i + 1)
+      for (;;) {
+        if (q < 0) return false
+        let k = q - 1
+        while (text.charCodeAt(k) === 92 /* \\ */) k--
+        if ((q - 1 - k) % 2 === 0) break
+        q = text.indexOf('"', q + 1)
+      }
+      i = q + 1
+      continue
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--
+    }
+    i++
+  }
+  return false
+}
+
+/** The message in a line of JSON text; undefined when it is not JSON, not an object, or nested deeper than MAX_JSON_DEPTH. */
 export function parseMessage(text: string): JsonRpcMessage | undefined {
+  if (jsonDepthExceeds(text)) return undefined
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -7,18 +7,21 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../clock.js'
+import {bearerChallenge} from '../http/challenge.js'
+import {missingScopes} from '../policy/policy.js'
 import type {Logger} from '../log.js'
-import {quote, type BearerCheck} from './bearer.js'
+import type {BearerCheck} from './bearer.js'
 import {BodyTooLargeError, InvalidUtf8Error, readBodyText} from '../http/body.js'
-import {Exchange} from './exchange.js'
-import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, paramsOf, type JsonRpcMessage} from './json-rpc.js'
+import {Exchange, type ExchangePolicy} from './exchange.js'
+import {ErrorCode, errorResponse, isId, jsonDepthExceeds, MAX_JSON_DEPTH, paramsOf, type JsonRpcMessage} from './json-rpc.js'
 import type {Multiplexer} from './multiplexer.js'
 import {headerVersion, isSupported, modernVersion, negotiate, unsupportedVersionBody, DEFAULT_VERSION} from './protocol-version.js'
 import type {Principal} from './principal.js'
 import {Session, type ClientCapabilities} from './session.js'
 import type {SessionTable} from './sessions.js'
 import {DEFAULT_MAX_UNSENT_BYTES, parseEventId} from './sse.js'
-import {targetOf, type ScopeGuard, type Target} from './scope-guard.js'
+import {admitMessage, Refusal, type Admitted} from './policy-step.js'
+import type {ScopeGuard} from './scope-guard.js'
 
 /** One MCP request as the audit trail records it. */
 export interface McpRequestEvent {
@@ -43,7 +46,8 @@ export interface EndpointDeps {
   sessions: SessionTable
   /** The child (multiplexer) a new session of this principal goes to; started if need be. */
   multiplexerFor(principal: Principal): Multiplexer
-  limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number}
+  /** maxJsonDepth: how deep a message's JSON may nest (default MAX_JSON_DEPTH, json-rpc.ts). */
+  limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number; maxJsonDepth?: number}
   logger: Logger
   clock: Clock
 }
@@ -112,6 +116,11 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       if (error instanceof InvalidUtf8Error) return fail(res, 400, ErrorCode.ParseError, error.message)
       throw error
     }
+    // Too deep to walk safely (re-serializing, logging): refused before anything walks it (issue 11, item 23).
+    const maxDepth = limits.maxJsonDepth ?? MAX_JSON_DEPTH
+    if (jsonDepthExceeds(text, maxDepth)) {
+      return fail(res, 400, ErrorCode.InvalidRequest, `Invalid Request: JSON nested deeper than ${maxDepth} levels`)
+    }
     let body: unknown
     try {
       body = JSON.parse(text)
@@ -145,74 +154,102 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     if (msg.method === 'initialize') return initialize(req, res, principal, msg)
     const session = lookup(req, res, principal)
     if (!session) return
-    if (isRequest(msg)) {
-      if (!isId(msg.id)) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: bad id')
-      const target = targetOf(msg)
-      const started = clock.now()
-      if (target && deps.scopes && refuseScope(res, principal, session, msg.method as string, target, started)) return
-      const exchange = new Exchange(res, session, 1, false, deps.scopes?.listFilter(principal, msg.method as string))
-      if (deps.onRequest) {
-        const report = deps.onRequest
-        res.once('close', () =>
-          report({principal, sessionId: session.id, method: msg.method as string, name: target?.name ?? null, outcome: exchange.failed ? 'error' : 'ok', durationMs: clock.now() - started}),
-        )
-      }
-      session.host.forwardRequest(session, msg, exchange)
+    const started = clock.now()
+    const step = admit(res, principal, session, msg, started)
+    if (step === undefined) return
+    if (step.kind === 'request' || step.kind === 'answer') {
+      const exchange = new Exchange(res, session, 1, false, exchangePolicy(principal, [step]))
+      audit(res, principal, session, step, exchange, started)
+      if (step.kind === 'answer') exchange.final(step.response)
+      else session.host.forwardRequest(session, step.msg, exchange)
       return
     }
-    if (isNotification(msg)) session.host.forwardNotification(session, msg)
-    else if (isResponse(msg)) session.host.forwardResponse(session, msg)
-    else return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC message')
+    forwardOther(session, step)
     // transports §Sending Messages, 4: notifications and responses get 202 with no body.
     reply(res, 202, undefined)
   }
 
-  /**
-   * HTTP 403 with the scope challenge when the token lacks a scope the target needs (RFC 6750
-   * §3.1; MCP 2025-11-25 authorization §Scope Challenge Handling). `scope` lists the token's
-   * scopes plus the missing ones, so a step-up does not lose what was granted ("recommended
-   * approach"). True when refused.
-   */
-  function refuseScope(res: ServerResponse, principal: Principal, session: Session, method: string, target: Target, started: number): boolean {
-    const {required, missing} = deps.scopes!.check(principal, target)
-    if (missing.length === 0) return false
-    const scope = [...new Set([...principal.scopes, ...required])].join(' ')
-    const description = `${target.kind.slice(0, -1)} ${target.name} needs scope ${missing.join(' ')}`
-    fail(res, 403, ErrorCode.InvalidRequest, `Forbidden: ${description}`, {
-      'www-authenticate': `Bearer error="insufficient_scope", scope="${quote(scope)}", resource_metadata="${quote(deps.resourceMetadataUrl)}", error_description="${quote(description)}"`,
-    })
-    deps.onRequest?.({principal, sessionId: session.id, method, name: target.name, outcome: 'forbidden', durationMs: clock.now() - started})
-    return true
+  /** The policy step (policy-step.ts) for one message; a refusal is answered (and audited) here. */
+  function admit(res: ServerResponse, principal: Principal, session: Session, msg: JsonRpcMessage, started: number): Admitted | undefined {
+    try {
+      return admitMessage(msg, {principal, guard: deps.scopes, resourceMetadataUrl: deps.resourceMetadataUrl})
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error
+      if (error.forbidden) {
+        deps.onRequest?.({principal, sessionId: session.id, method: error.forbidden.method, name: error.forbidden.name, outcome: 'forbidden', durationMs: clock.now() - started})
+      }
+      fail(res, error.status, error.code, error.message, error.headers)
+      return undefined
+    }
   }
 
-  /** A JSON-RPC batch: only in a session that negotiated 2025-03-26 (batching was removed in 2025-06-18). */
+  /** What the exchange needs of the policy: the filters of its requests' responses, and the token's scopes. */
+  function exchangePolicy(principal: Principal, steps: Admitted[]): ExchangePolicy | undefined {
+    if (!deps.scopes) return undefined
+    const filters = new Map<string, (response: JsonRpcMessage) => void>()
+    for (const s of steps) if (s.kind === 'request' && s.filter) filters.set(JSON.stringify(s.id), s.filter)
+    return {scopes: principal.scopes, filters}
+  }
+
+  /** One audit event per request when its answer is complete. */
+  function audit(res: ServerResponse, principal: Principal, session: Session, step: Admitted & {kind: 'request' | 'answer'}, exchange: Exchange, started: number) {
+    if (!deps.onRequest) return
+    const report = deps.onRequest
+    res.once('close', () =>
+      report({principal, sessionId: session.id, method: step.method, name: step.target?.name ?? null, outcome: exchange.failed ? 'error' : 'ok', durationMs: clock.now() - started}),
+    )
+  }
+
+  function forwardOther(session: Session, step: Admitted): void {
+    if (step.kind === 'notification') session.host.forwardNotification(session, step.msg)
+    else if (step.kind === 'response') session.host.forwardResponse(session, step.msg)
+  }
+
+  /**
+   * A JSON-RPC batch: only in a session that negotiated 2025-03-26 (batching was removed in
+   * 2025-06-18). Every member goes through the same policy step as a single message; one refused
+   * member refuses the batch (nothing of it is forwarded), a member with invalid params is
+   * answered in the batch's stream, and list responses are filtered as for a single request.
+   */
   function postBatch(req: IncomingMessage, res: ServerResponse, principal: Principal, batch: unknown[], version: string | undefined) {
     if ((version ?? DEFAULT_VERSION) !== '2025-03-26') {
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported in this protocol version')
     }
     if (batch.length === 0) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: empty batch')
     const msgs = batch as JsonRpcMessage[]
-    if (msgs.some((m) => typeof m !== 'object' || m === null || m.jsonrpc !== '2.0' || m.method === 'initialize' || (m.params !== undefined && !isObject(m.params)))) {
+    if (msgs.some((m) => typeof m !== 'object' || m === null || Array.isArray(m) || m.jsonrpc !== '2.0' || m.method === 'initialize' || (m.params !== undefined && !isObject(m.params)))) {
       // 2025-03-26 lifecycle: initialize MUST NOT be part of a batch.
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: bad batch')
     }
     const session = lookup(req, res, principal)
     if (!session) return
-    if (deps.scopes) {
-      for (const m of msgs) {
-        const target = isRequest(m) ? targetOf(m) : undefined
-        if (target && refuseScope(res, principal, session, m.method as string, target, clock.now())) return
-      }
-    }
     if (session.protocolVersion !== '2025-03-26') {
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported in this protocol version')
     }
-    const requests = msgs.filter((m) => isRequest(m) && isId(m.id))
-    const exchange = requests.length > 0 ? new Exchange(res, session, requests.length, true) : undefined
+    const started = clock.now()
+    const steps: Admitted[] = []
     for (const m of msgs) {
-      if (isRequest(m) && isId(m.id)) session.host.forwardRequest(session, m, exchange!)
-      else if (isNotification(m)) session.host.forwardNotification(session, m)
-      else if (isResponse(m)) session.host.forwardResponse(session, m)
+      const step = admit(res, principal, session, m, started)
+      if (step === undefined) return
+      steps.push(step)
+    }
+    const ids = new Set<string>()
+    for (const s of steps) {
+      if (s.kind !== 'request' && s.kind !== 'answer') continue
+      const key = JSON.stringify(s.id)
+      if (ids.has(key)) return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: two requests of the batch have the same id')
+      ids.add(key)
+    }
+    const requests = steps.filter((s) => s.kind === 'request' || s.kind === 'answer')
+    const exchange = requests.length > 0 ? new Exchange(res, session, requests.length, true, exchangePolicy(principal, steps)) : undefined
+    for (const s of steps) {
+      if (s.kind === 'request') {
+        audit(res, principal, session, s, exchange!, started)
+        session.host.forwardRequest(session, s.msg, exchange!)
+      } else if (s.kind === 'answer') {
+        audit(res, principal, session, s, exchange!, started)
+        exchange!.final(s.response)
+      } else forwardOther(session, s)
     }
     if (!exchange) reply(res, 202, undefined)
   }
@@ -282,6 +319,15 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       const stream = session.streams.get(last.stream)
       if (stream === undefined) return fail(res, 404, ErrorCode.InvalidRequest, 'Unknown Last-Event-ID')
       if (stream.attached && stream.id === 0) return fail(res, 409, ErrorCode.InvalidRequest, 'Conflict: the stream is already open')
+      // A replay carries answers prepared under the scopes of the token that asked (list filtering,
+      // calls allowed to it): a token of the same client without them may not read them (item 2).
+      const lacking = stream.heldScopes ? missingScopes(stream.heldScopes, principal.scopes) : []
+      if (lacking.length > 0) {
+        const description = `the stream answers requests made with scope ${lacking.join(' ')}`
+        return fail(res, 403, ErrorCode.InvalidRequest, `Forbidden: ${description}`, {
+          'www-authenticate': bearerChallenge({error: 'insufficient_scope', scope: [...new Set([...principal.scopes, ...stream.heldScopes!])].join(' '), resource_metadata: deps.resourceMetadataUrl, error_description: description}),
+        })
+      }
       stream.attach(res)
       stream.replayAfter(last.seq)
       if (stream.ended) res.end()

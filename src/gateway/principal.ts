@@ -10,6 +10,11 @@ export interface Principal {
   /** Who the token acts for: the client itself (client_credentials) or the owner who consented. */
   subject: string
   scopes: readonly string[]
+  /**
+   * The scopes the client is registered for (its ceiling, not this token's); absent when the
+   * verifier does not know them. What the child is told in GATEHOUSE_SCOPES (child-env.ts).
+   */
+  clientScopes?: readonly string[]
   /** The resource (RFC 8707) the token is for; always checked against the gateway's own URL. */
   audience: string
   /** The token's jti. */

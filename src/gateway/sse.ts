@@ -66,6 +66,8 @@ export class SseStream {
   private seq = 0
   private connection: ServerResponse | undefined
   ended = false
+  /** The scopes of the token whose requests this stream answers (set when a policy applies); a resume needs them all. */
+  heldScopes: readonly string[] | undefined
 
   constructor(
     readonly id: number,

@@ -1,4 +1,5 @@
 import {InvalidTokenError} from '../gateway/principal.js'
+import {bearerChallenge} from '../http/challenge.js'
 import {HttpError} from '../http/errors.js'
 import {NO_STORE, sendJson} from '../http/respond.js'
 import type {Handler} from '../http/router.js'
@@ -18,9 +19,8 @@ export function createInfoEndpoint({verifier}: {verifier: AccessTokenVerifier}):
       sendJson(res, 200, {client_id: t.clientId, client_name: t.clientName, scope: t.scopes.join(' '), expires_at: new Date(t.expiresAt).toISOString()}, NO_STORE)
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) throw error
-      const description = error.description.replace(/"/g, "'")
       throw new HttpError(401, {error: 'invalid_token', error_description: error.description}, {
-        'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"`,
+        'WWW-Authenticate': bearerChallenge({error: 'invalid_token', error_description: error.description}),
       })
     }
   }

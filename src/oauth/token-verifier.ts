@@ -30,7 +30,7 @@ export function createTokenVerifier({
   /** Grants revoked (consent revoked, code or refresh token replayed): their access tokens (`gid`) are refused. */
   revokedGrants?: {refresh(): Promise<void>; has(grantId: string): boolean}
   maxCached?: number
-}): TokenVerifier & {inspect(token: string): Promise<VerifiedAccessToken & {clientName: string}>} {
+}): TokenVerifier & {inspect(token: string): Promise<VerifiedAccessToken & {clientName: string; clientScopes: readonly string[]}>} {
   const cache = new Map<string, VerifiedAccessToken>()
 
   async function inspect(token: string) {
@@ -60,7 +60,7 @@ export function createTokenVerifier({
     }
     const client = await clients.get(verified.clientId)
     if (!client || client.revokedAt !== null) throw new InvalidTokenError('the client was revoked')
-    return {...verified, clientName: client.name}
+    return {...verified, clientName: client.name, clientScopes: client.scopes}
   }
 
   return {
@@ -72,6 +72,7 @@ export function createTokenVerifier({
         clientName: t.clientName,
         subject: t.subject,
         scopes: t.scopes,
+        clientScopes: t.clientScopes,
         audience: t.audience,
         tokenId: t.jti,
         expiresAt: t.expiresAt,

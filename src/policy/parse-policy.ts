@@ -1,6 +1,7 @@
 import {LineCounter, parseDocument, isMap, isScalar, isSeq, type Node} from 'yaml'
 import {isScopeToken} from '../clients/validate.js'
 import {compileGlob, GlobError} from './glob.js'
+import {normalizeResourcePattern} from './resource-uri.js'
 import {buildPolicy, KINDS, openPolicy, PolicyError, type Policy, type PolicyKind, type Rule} from './policy.js'
 
 /** Parses and checks a policy document (YAML, or JSON, which YAML reads too). */
@@ -32,7 +33,8 @@ export function parsePolicy(text: string): Policy {
         const line = lineOf(rule.key as Node)
         let matcher: RegExp
         try {
-          matcher = compileGlob(pattern)
+          // Resource rules are matched against normalised URIs (resource-uri.ts): write the pattern in that form too.
+          matcher = compileGlob(key === 'resources' ? normalizeResourcePattern(pattern) : pattern)
         } catch (error) {
           if (error instanceof GlobError) throw new PolicyError(`invalid pattern ${JSON.stringify(pattern)}: ${error.message}`, line)
           throw error

@@ -15,7 +15,10 @@ export interface Rule {
 export interface Policy {
   readonly rules: Record<PolicyKind, Rule[]>
   readonly defaultScopes: string[]
-  /** Scopes needed (all of them) for this name; [] when none. */
+  /**
+   * Scopes needed (all of them) for this name; [] when none. A resource URI must be in its
+   * normal form (normalizeResourceUri): the rules' patterns are.
+   */
   required(kind: PolicyKind, name: string): readonly string[]
   /** Every scope the policy names, for scopes_supported. */
   scopes(): string[]

@@ -42,7 +42,10 @@ test('the child gets a clean environment describing the client, never the token'
   const client = await h.connect('bob', {token})
   const {env} = JSON.parse(textOf(await client.callTool({name: 'whoami', arguments: {}}))) as {env: Record<string, string>}
   assert.equal(env.GATEHOUSE_CLIENT_ID, 'bob')
-  assert.equal(env.GATEHOUSE_SCOPES, 'mcp tools:read')
+  // GATEHOUSE_SCOPES is the client's registered scopes, never a token's (issue 11, item 28); this
+  // harness's verifier does not know them, so the variable is left out rather than guessed.
+  // test/security/policy-bypass.test.ts checks it against the real daemon.
+  assert.equal(env.GATEHOUSE_SCOPES, undefined)
   assert.equal(env.EXTRA, 'passed')
   assert.equal(env.SECRET_OF_THE_DAEMON, undefined)
   assert.ok(!JSON.stringify(env).includes(token))

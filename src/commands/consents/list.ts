@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import Table from 'cli-table3'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {createConsentAdmin} from '../../owner/consents.js'
+import {terminalText} from '../../cli/terminal-text.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -25,7 +26,7 @@ export default class ConsentsList extends BaseCommand {
     const c = this.colors
     const table = new Table({head: ['Client', 'Client ID', 'Scopes', 'Approved (UTC)', 'Status'].map((h) => c.bold(h)), style: {head: [], border: []}, wordWrap: true})
     for (const k of consents) {
-      table.push([k.clientName, k.clientId, k.scopes.join(' ') || '-', iso(k.createdAt)!.slice(0, 16).replace('T', ' '), k.revokedAt === null ? c.green('active') : c.red('revoked')])
+      table.push([terminalText(k.clientName), terminalText(k.clientId), terminalText(k.scopes.join(' ')) || '-', iso(k.createdAt)!.slice(0, 16).replace('T', ' '), k.revokedAt === null ? c.green('active') : c.red('revoked')])
     }
     this.log(table.toString())
   }

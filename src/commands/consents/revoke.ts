@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {createConsentAdmin} from '../../owner/consents.js'
+import {terminalText} from '../../cli/terminal-text.js'
 
 export default class ConsentsRevoke extends BaseCommand {
   static override summary = "Revoke the owner's consent for a client, and every grant made under it."
@@ -13,6 +14,6 @@ export default class ConsentsRevoke extends BaseCommand {
     const {args, flags} = await this.parse(ConsentsRevoke)
     const r = await createConsentAdmin({store: await this.openStore(flags), clock: this.clock}).revoke(args.client)
     if (flags.json) return this.printJson({client_id: r.clientId, client_name: r.clientName, consents_revoked: r.consents, grants_revoked: r.grants})
-    this.log(`${this.colors.green('✔')} Revoked ${r.consents} consent(s) and ${r.grants} grant(s) of ${r.clientName} (${r.clientId}).`)
+    this.log(`${this.colors.green('✔')} Revoked ${r.consents} consent(s) and ${r.grants} grant(s) of ${terminalText(r.clientName)} (${terminalText(r.clientId)}).`)
   }
 }

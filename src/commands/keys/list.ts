@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
+import {terminalText} from '../../cli/terminal-text.js'
 
 export default class KeysList extends BaseCommand {
   static override summary = 'List the token signing keys: the active one and retired ones that still verify.'
@@ -26,7 +27,7 @@ export default class KeysList extends BaseCommand {
     }
     const c = this.colors
     const table = new Table({head: ['Key id', 'Alg', 'Status', 'Private key', 'Created', 'Verifies until'].map((h) => c.bold(h)), style: {head: [], border: []}})
-    for (const r of rows) table.push([r.kid, r.alg, r.status === 'active' ? c.green(r.status) : r.status, r.private_key_store, r.created_at, r.verifies_until ?? '-'])
+    for (const r of rows) table.push([terminalText(r.kid), terminalText(r.alg), r.status === 'active' ? c.green(r.status) : r.status, r.private_key_store, r.created_at, r.verifies_until ?? '-'])
     this.log(table.toString())
   }
 }
