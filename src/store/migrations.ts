@@ -160,6 +160,14 @@ export const migrations: Migration[] = [
       ALTER TABLE clients ADD COLUMN mcp_rate_limit INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'per-client MCP session caps',
+    sql: `
+      -- Most MCP sessions this client may hold at once; NULL means the server-wide setting.
+      ALTER TABLE clients ADD COLUMN max_sessions INTEGER;
+    `,
+  },
 ]
 
 export const latestVersion = migrations.at(-1)!.version
