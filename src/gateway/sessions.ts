@@ -84,8 +84,9 @@ export class SessionTable {
     const known = this.byId.delete(session.id)
     if (known) this.bump(session.clientId, -1)
     if (!known && session.closed) return
-    session.close()
+    // Its child answers what is in flight first (on the POSTs' streams), then every stream ends.
     session.host.detach(session)
+    session.close()
   }
 
   /** Sessions idle (no request, nothing in flight) for sessionIdleTimeoutMs. */
