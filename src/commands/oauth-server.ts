@@ -7,6 +7,9 @@ import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
 
+/** How long SIGTERM/SIGINT may take before the daemon exits regardless: the child kill grace, the HTTP grace, a margin. */
+const STOP_DEADLINE_MS = (defaultGatewayLimits.killGraceMs ?? 3000) + 2000 + 1500
+
 export default class OAuthServer extends BaseCommand {
   static override summary = 'Run the daemon: the OAuth authorization server and the MCP gateway on one port.'
   static override description = `Every flag also reads GATEHOUSE_<FLAG> (GATEHOUSE_PORT, GATEHOUSE_ISSUER, ...); flags win.
@@ -99,6 +102,12 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info('stopping', {signal})
+        // README "Stopping": children get SIGTERM, then SIGKILL after 3 s, connections 2 s. Past
+        // that (and a margin), the daemon exits anyway rather than linger half-stopped.
+        setTimeout(() => {
+          logger.error('could not stop cleanly in time; exiting')
+          process.exit(1)
+        }, STOP_DEADLINE_MS).unref()
         void server.close().then(resolve)
       }
       process.once('SIGINT', () => stop('SIGINT'))
