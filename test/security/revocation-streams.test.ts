@@ -84,6 +84,7 @@ test('oauth-revoke-client (another process) ends the client\'s sessions, GET str
   const revokedAt = Date.now()
   const ends = await Promise.all([stream.ended, other.ended])
   for (const end of ends) assert.ok(end - revokedAt < WITHIN_MS, `a stream ended ${end - revokedAt} ms after the revocation`)
+  t.diagnostic(`streams ended ${ends.map((e) => e - revokedAt).join(' and ')} ms after oauth-revoke-client returned`)
   const answer = await inFlight
   assert.ok(answer.at - revokedAt < WITHIN_MS)
   assert.match(answer.text, /session ended/)
