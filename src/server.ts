@@ -222,6 +222,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         const client = await clients.get(principal.clientId)
         return requestLimiter.take(principal.clientId, client?.mcpRateLimit ?? options.mcpRateLimit ?? null)
       },
+      sessionLimit: async (principal) => (await clients.get(principal.clientId))?.maxSessions ?? null,
       onRequest: (e) =>
         audit.record({
           event: 'mcp.request',

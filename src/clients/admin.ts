@@ -19,6 +19,8 @@ export interface GenerateInput {
   /** Requests per minute at the token endpoint / the MCP endpoint; null: the server's setting. */
   tokenRateLimit?: number | null | undefined
   mcpRateLimit?: number | null | undefined
+  /** Most MCP sessions this client may hold at once; null: the server's per-client cap. */
+  maxSessions?: number | null | undefined
 }
 
 export interface GeneratedClient {
@@ -30,6 +32,12 @@ export interface GeneratedClient {
 function validateRateLimit(value: number | null | undefined, what: string): number | null {
   if (value === undefined || value === null) return null
   if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw invalidInput(`the ${what} rate limit must be a whole number of requests per minute, 1 to 1000000`)
+  return value
+}
+
+function validateMaxSessions(value: number | null | undefined): number | null {
+  if (value === undefined || value === null) return null
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw invalidInput('the session cap must be a whole number of sessions, 1 to 100000')
   return value
 }
 
@@ -74,6 +82,7 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
       accessTokenTtl: input.accessTokenTtl ?? null,
       tokenRateLimit: validateRateLimit(input.tokenRateLimit, 'token'),
       mcpRateLimit: validateRateLimit(input.mcpRateLimit, 'MCP'),
+      maxSessions: validateMaxSessions(input.maxSessions),
       registration: 'cli',
       metadata: {},
       createdAt: clock.now(),

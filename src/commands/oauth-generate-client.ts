@@ -36,6 +36,7 @@ export default class GenerateClient extends BaseCommand {
     'public-key': Flags.string({description: 'For private_key_jwt: a file with the PEM public key, a JWK or a JWKS.'}),
     'token-rate-limit': Flags.integer({description: 'Token requests per minute for this client (default: the server\'s --token-rate-limit, off unless set).'}),
     'mcp-rate-limit': Flags.integer({description: 'MCP requests per minute for this client (default: the server\'s --mcp-rate-limit, off unless set).'}),
+    'max-sessions': Flags.integer({description: 'Most MCP sessions this client may hold at once (default: the server\'s --max-sessions-per-client).'}),
     'save-to-keychain': Flags.boolean({description: 'Also save the secret in the OS keychain (service "gatehouse", account = client id).', default: false}),
     issuer: Flags.string({description: 'The server\'s public base URL, for the printed settings.', env: 'GATEHOUSE_ISSUER', default: 'http://127.0.0.1:8080'}),
     json: jsonFlag,
@@ -70,6 +71,7 @@ export default class GenerateClient extends BaseCommand {
       jwks,
       tokenRateLimit: flags['token-rate-limit'],
       mcpRateLimit: flags['mcp-rate-limit'],
+      maxSessions: flags['max-sessions'],
     })
     if (keychain?.ok && secret) await keychain.vault.set(client.id, secret)
 

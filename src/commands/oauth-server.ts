@@ -4,8 +4,11 @@ import {createLogger, type LogLevel} from '../log.js'
 import {terminalText} from '../cli/terminal-text.js'
 import {parseDuration} from '../config/duration.js'
 import {invalidInput} from '../errors.js'
-import type {Isolation} from '../gateway/gateway.js'
+import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
+
+/** How long SIGTERM/SIGINT may take before the daemon exits regardless: the child kill grace, the HTTP grace, a margin. */
+const STOP_DEADLINE_MS = (defaultGatewayLimits.killGraceMs ?? 3000) + 2000 + 1500
 
 export default class OAuthServer extends BaseCommand {
   static override summary = 'Run the daemon: the OAuth authorization server and the MCP gateway on one port.'
@@ -33,6 +36,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     env: Flags.string({description: 'KEY=VALUE passed to the MCP server process (repeatable); it otherwise gets only PATH, HOME, locale and TZ.', multiple: true}),
     'session-idle-timeout': Flags.string({description: 'End MCP sessions idle this long, e.g. 30m.', env: 'GATEHOUSE_SESSION_IDLE_TIMEOUT', default: '30m'}),
     'max-sessions': Flags.integer({description: 'Most MCP sessions at once; beyond it, 503 with Retry-After.', env: 'GATEHOUSE_MAX_SESSIONS', default: defaultGatewayLimits.maxSessions, min: 1}),
+    'max-sessions-per-client': Flags.integer({description: 'Most MCP sessions one client may hold (a client\'s own setting wins); beyond it, 429 with Retry-After. Default: a quarter of --max-sessions (and of --max-children with --isolation session).', env: 'GATEHOUSE_MAX_SESSIONS_PER_CLIENT', min: 1}),
+    'max-children': Flags.integer({description: 'Most MCP server processes at once; beyond it (and none idle), 503 with Retry-After.', env: 'GATEHOUSE_MAX_CHILDREN', default: DEFAULT_MAX_CHILDREN, min: 1}),
     'max-message-bytes': Flags.integer({description: 'Largest MCP request body and line from the MCP server, bytes.', env: 'GATEHOUSE_MAX_MESSAGE_BYTES', default: defaultGatewayLimits.maxBodyBytes, min: 1024}),
     policy: Flags.string({description: 'Scope policy file (JSON or YAML): which scopes each tool, resource and prompt needs. Reloaded on change.', env: 'GATEHOUSE_POLICY'}),
     'token-rate-limit': Flags.integer({description: 'Token requests per minute per client (a client\'s own limit wins). Off unless set.', env: 'GATEHOUSE_TOKEN_RATE_LIMIT', min: 1}),
@@ -74,6 +79,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
       gateway: {
         sessionIdleTimeoutMs: parseDuration(flags['session-idle-timeout'], '--session-idle-timeout', {min: 10, max: 7 * 86_400}) * 1000,
         maxSessions: flags['max-sessions'],
+        maxSessionsPerClient: flags['max-sessions-per-client'],
+        maxChildren: flags['max-children'],
         maxBodyBytes: flags['max-message-bytes'],
         maxLineBytes: Math.max(flags['max-message-bytes'], defaultGatewayLimits.maxLineBytes),
       },
@@ -100,6 +107,12 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info('stopping', {signal})
+        // README "Stopping": children get SIGTERM, then SIGKILL after 3 s, connections 2 s. Past
+        // that (and a margin), the daemon exits anyway rather than linger half-stopped.
+        setTimeout(() => {
+          logger.error('could not stop cleanly in time; exiting')
+          process.exit(1)
+        }, STOP_DEADLINE_MS).unref()
         void server.close().then(resolve)
       }
       process.once('SIGINT', () => stop('SIGINT'))

@@ -3,6 +3,12 @@
  * with its tag, write messages to its stdin, and stop it (SIGTERM, then SIGKILL after a grace
  * period), resolving once it has exited. Spawn failures and exits are reported through onExit,
  * never thrown, so the daemon keeps serving.
+ *
+ * On POSIX the child leads a process group of its own, and stop() signals the whole group: a
+ * server started through a wrapper (npx, a shell script, uv) is stopped with everything it
+ * started, and a grandchild that keeps the stdio pipes open cannot keep stop() waiting. stop()
+ * is bounded: after SIGKILL it waits at most CLOSE_WAIT_MS more for the pipes to close, then
+ * closes them itself (issue 11, item 18: every child ends within the grace, whatever its state).
  */
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import type {Logger} from '../log.js'
@@ -43,6 +49,11 @@ export interface ChildProcess {
   stop(graceMs: number): Promise<void>
 }
 
+/** After the process has exited (or been SIGKILLed), how long its stdio may stay open, ms. */
+export const CLOSE_WAIT_MS = 250
+
+const GROUPS = process.platform !== 'win32'
+
 export function startChild(options: ChildProcessOptions): ChildProcess {
   const {spec, tag, logger} = options
   let exited = false
@@ -61,6 +72,8 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
       cwd: spec.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
+      // Its own process group (see the header); not a daemon: it still dies with its stdin.
+      detached: GROUPS,
     })
   } catch (error) {
     // spawn throws synchronously for some invalid arguments; report like an async failure.
@@ -100,6 +113,32 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
   })
   // 'close' waits for stdio to end too, so every line the child wrote is delivered before onExit.
   proc.on('close', (code, signal) => finish({code, signal}))
+  let processGone = false
+  proc.once('exit', () => {
+    processGone = true
+    // A descendant that still holds the pipes must not keep the child "running" for ever.
+    setTimeout(() => closePipes(), CLOSE_WAIT_MS).unref()
+  })
+  const closePipes = () => {
+    if (exited) return
+    signalAll('SIGKILL')
+    proc.stdout.destroy()
+    proc.stderr.destroy()
+    proc.stdin.destroy()
+  }
+  /** Signals the child's process group (itself where there are none); false if nothing was there. */
+  const signalAll = (sig: NodeJS.Signals): boolean => {
+    if (proc.pid === undefined) return false
+    if (GROUPS) {
+      try {
+        process.kill(-proc.pid, sig)
+        return true
+      } catch {
+        // The group is gone (or never formed): fall back to the process itself.
+      }
+    }
+    return processGone ? false : proc.kill(sig)
+  }
 
   let corked = false
   const uncork = () => {
@@ -128,12 +167,13 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
     async stop(graceMs) {
       if (exited || proc.pid === undefined) return exitPromise
       proc.stdin.end()
-      proc.kill('SIGTERM')
+      signalAll('SIGTERM')
       const timer = setTimeout(() => {
-        if (!exited) {
-          logger.warn('child did not stop after SIGTERM, killing', {child: tag, pid: proc.pid})
-          proc.kill('SIGKILL')
-        }
+        if (exited) return
+        if (!processGone) logger.warn('child did not stop after SIGTERM, killing', {child: tag, pid: proc.pid})
+        signalAll('SIGKILL')
+        // SIGKILL cannot be ignored; pipes held by an escaped descendant are closed here.
+        setTimeout(closePipes, CLOSE_WAIT_MS).unref()
       }, graceMs)
       timer.unref()
       await exitPromise

@@ -2,6 +2,20 @@
  * The gateway: the MCP resource server in front of a local stdio MCP server. Composes the bearer
  * check, the MCP endpoint, the session table and the child supervisors (one per OAuth client,
  * per session, or one for all, by isolation mode), and reaps children a previous daemon left.
+ *
+ * Limits on sessions and children (issue 11, item 13): `maxSessions` in all, a per-client share
+ * of them (a client's own setting, else `maxSessionsPerClient`, else a quarter of the global
+ * cap), and `maxChildren` processes. Over a client's own share the answer is 429 (RFC 6585 §4:
+ * that client sent too much; others are not affected); over a cap of the whole gateway it is
+ * 503 (RFC 9110 §15.6.4: the server is overloaded for now). Both carry Retry-After. Neither is
+ * 400, 404 or 405, on which clients fall back to the old HTTP+SSE transport (MCP 2025-11-25
+ * transports §Backwards Compatibility).
+ *
+ * Revocation reaches open sessions (item 15): a few times a second every open session's latest
+ * principal is checked with the verifier's `revocation` (answered from memory unless the store
+ * changed: SQLite's data_version, per event-loop turn, for another process such as the CLI; the
+ * daemon's own revocations directly). A revoked session ends with its streams, its requests in
+ * flight are answered with an error, and a child left without sessions is stopped at once.
  */
 import {STORE_RETRY_AFTER_SECONDS} from '../http/respond.js'
 import {StoreUnavailableError} from '../store/errors.js'
@@ -41,7 +55,19 @@ export interface GatewayLimits {
   maxJsonDepth?: number
   /** How often idle sessions, idle children and overdue requests are swept; default 1 s. */
   sweepIntervalMs?: number
+  /** Sessions one client may hold (a client's own setting wins); default maxSessions / 4 (and maxChildren / 4 in session isolation). */
+  maxSessionsPerClient?: number
+  /** Child processes at once (children being stopped aside); default 100. */
+  maxChildren?: number
+  /** How long a child may take to answer the gateway's initialize; default 30 s. */
+  initializeTimeoutMs?: number
+  /** How often open sessions are checked for revocation; default 250 ms. */
+  revocationCheckMs?: number
 }
+
+export const DEFAULT_MAX_CHILDREN = 100
+export const DEFAULT_INITIALIZE_TIMEOUT_MS = 30_000
+export const DEFAULT_REVOCATION_CHECK_MS = 250
 
 export interface GatewayOptions {
   verifier: TokenVerifier
@@ -56,6 +82,8 @@ export interface GatewayOptions {
   scopes?: ScopeGuard
   /** Opt-in per-client rate limit: seconds to wait, 0 to go ahead. */
   admit?: EndpointDeps['admit']
+  /** A client's own session cap (the store's per-client setting); null or absent: the gateway's. */
+  sessionLimit?: (principal: Principal) => Promise<number | null> | number | null
   /** Every MCP request, for the audit trail. */
   onRequest?: EndpointDeps['onRequest']
   /** The stdio MCP server to gate; undefined = the bundled @modelcontextprotocol/server-memory. */
@@ -85,6 +113,16 @@ export interface Gateway {
   sweep(): void
   /** Pids of the running children; for tests and diagnostics. */
   childPids(): number[]
+  /** Checks open sessions for revocation now (runs on a timer too); resolves when done. */
+  checkRevocations(): Promise<void>
+}
+
+/** The session cap of one client: its own setting, else the gateway's, else the default share. */
+export function perClientSessionCap(limits: GatewayLimits, isolation: Isolation, own: number | null | undefined): number {
+  if (own !== null && own !== undefined) return own
+  if (limits.maxSessionsPerClient !== undefined) return limits.maxSessionsPerClient
+  const pool = isolation === 'session' ? Math.min(limits.maxSessions, limits.maxChildren ?? DEFAULT_MAX_CHILDREN) : limits.maxSessions
+  return Math.max(1, Math.floor(pool / 4))
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
@@ -99,6 +137,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const registry = createChildRegistry({dataDir, logger})
   const sessions = new SessionTable(limits)
   const multiplexers = new Map<string, Multiplexer>()
+  /** Every multiplexer whose child may still be running, in the map or not (stopping, failed). */
+  const live = new Set<Multiplexer>()
+  const maxChildren = limits.maxChildren ?? DEFAULT_MAX_CHILDREN
   let closing = false
   let childSeq = 0
 
@@ -137,7 +178,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       registry,
       maxLineBytes: limits.maxLineBytes,
       requestTimeoutMs,
+      initializeTimeoutMs: Math.min(requestTimeoutMs, limits.initializeTimeoutMs ?? DEFAULT_INITIALIZE_TIMEOUT_MS),
+      killGraceMs: limits.killGraceMs,
       onExit(mux, attached) {
+        live.delete(mux)
         if (multiplexers.get(key) === mux) multiplexers.delete(key)
         // The child is gone: its sessions end, and their ids answer 404 from now on.
         endSessions(attached)
@@ -145,20 +189,90 @@ export function createGateway(options: GatewayOptions): Gateway {
     })
   }
 
-  function multiplexerFor(principal: Principal): Multiplexer {
+  /** Stops a child that is no longer in the map (idle, revoked, or making room). */
+  function retire(key: string, mux: Multiplexer, why: string): void {
+    if (multiplexers.get(key) === mux) multiplexers.delete(key)
+    logger.info(why, {pid: mux.pid})
+    void mux.stop(limits.killGraceMs)
+  }
+
+  /** Makes room for one more child under maxChildren by stopping the longest-idle one; false if none is idle. */
+  function makeRoomForChild(now: number): boolean {
+    let oldest: [string, Multiplexer] | undefined
+    for (const entry of multiplexers) {
+      const mux = entry[1]
+      if (mux.dead || !mux.idleLongerThan(now, 0)) continue
+      if (oldest === undefined || mux.idleSince! < oldest[1].idleSince!) oldest = entry
+    }
+    if (oldest === undefined) return false
+    retire(oldest[0], oldest[1], 'stopping an idle child to make room for another')
+    return true
+  }
+
+  /**
+   * The child a new session of this principal goes to, claimed for that session (the idle sweep
+   * leaves it alone until the claim is released); started if need be. Undefined when a new child
+   * would exceed maxChildren and no idle one can make room.
+   */
+  function claimChild(principal: Principal): {mux: Multiplexer; release: () => void} | undefined {
     if (closing) throw new Error('the gateway is closing')
     // In session isolation every session gets a child of its own: a fresh key each time.
     const key = isolation === 'client' ? `client:${principal.clientId}` : isolation === 'shared' ? 'shared' : `session:${++childSeq}`
     let mux = multiplexers.get(key)
     if (mux === undefined || mux.dead) {
+      let running = 0
+      for (const m of multiplexers.values()) if (!m.dead) running++
+      if (running >= maxChildren && !makeRoomForChild(clock.now())) return undefined
       mux = spawnFor(key, principal)
       multiplexers.set(key, mux)
+      live.add(mux)
       const created = mux
       created.ready.catch(() => {
         if (multiplexers.get(key) === created) multiplexers.delete(key)
       })
     }
-    return mux
+    return {mux, release: mux.claim()}
+  }
+
+  const retryAfter = (seconds: number) => ({'retry-after': String(seconds)})
+
+  /** Admission of a new session: the caps, then a child; see EndpointDeps.startSession. */
+  const startSession: EndpointDeps['startSession'] = async (principal) => {
+    const own = options.sessionLimit ? await options.sessionLimit(principal) : null
+    const reservation = sessions.reserve(principal.clientId, perClientSessionCap(limits, isolation, own))
+    if ('refused' in reservation) {
+      if (reservation.refused === 'client') {
+        logger.warn('session refused: the client has its share of sessions', {client_id: principal.clientId, limit: reservation.limit})
+        return {ok: false, status: 429, message: `Too Many Requests: this client already has ${reservation.limit} sessions; end one (DELETE) or wait`, headers: retryAfter(5)}
+      }
+      logger.warn('session refused: the gateway has its most sessions', {client_id: principal.clientId, limit: reservation.limit})
+      return {ok: false, status: 503, message: 'Service Unavailable: too many sessions; try again later', headers: retryAfter(5)}
+    }
+    let claimed: ReturnType<typeof claimChild>
+    try {
+      claimed = claimChild(principal)
+    } catch (error) {
+      reservation.release()
+      throw error
+    }
+    if (claimed === undefined) {
+      reservation.release()
+      logger.warn('session refused: the gateway runs its most child processes', {client_id: principal.clientId, limit: maxChildren})
+      return {ok: false, status: 503, message: 'Service Unavailable: too many MCP server processes; try again later', headers: retryAfter(5)}
+    }
+    const {mux, release} = claimed
+    return {
+      ok: true,
+      mux,
+      commit(session) {
+        reservation.commit(session)
+        release()
+      },
+      release() {
+        reservation.release()
+        release()
+      },
+    }
   }
 
   const endpoint = createMcpEndpoint({
@@ -169,7 +283,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       now: () => clock.now(),
     }),
     sessions,
-    multiplexerFor,
+    startSession,
     limits,
     logger,
     clock,
@@ -188,16 +302,46 @@ export function createGateway(options: GatewayOptions): Gateway {
     for (const [key, mux] of multiplexers) {
       mux.sweep(now)
       const idleFor = isolation === 'session' ? 0 : limits.childIdleTimeoutMs
-      if (mux.sessions.size === 0 && mux.idleSince !== undefined && now - mux.idleSince >= idleFor && mux.pendingCount === 0) {
-        multiplexers.delete(key)
-        logger.info('stopping an idle child', {pid: mux.pid})
-        void mux.stop(limits.killGraceMs)
+      // Not while a session is being started on it (item 19), nor with requests in flight.
+      if (mux.idleLongerThan(now, idleFor)) retire(key, mux, 'stopping an idle child')
+    }
+  }
+
+  let checking: Promise<void> | undefined
+  /** Ends every session whose latest principal has been revoked; stops children left without sessions. */
+  async function checkRevocations(): Promise<void> {
+    const revocation = options.verifier.revocation?.bind(options.verifier)
+    if (revocation === undefined || closing || sessions.size === 0) return
+    const verdicts = new Map<string, Promise<string | undefined>>()
+    const ended: Session[] = []
+    for (const s of sessions.all()) {
+      const p = s.current
+      let verdict = verdicts.get(p.tokenId)
+      if (verdict === undefined) verdicts.set(p.tokenId, (verdict = revocation(p)))
+      const why = await verdict
+      // The session may have moved on to a newer token meanwhile; judge that one next time.
+      if (why === undefined || s.closed || s.current !== p) continue
+      logger.info('session ended: access revoked', {client_id: s.clientId, session: s.id.slice(0, 8), reason: why})
+      sessions.end(s)
+      ended.push(s)
+    }
+    if (isolation === 'shared') return
+    for (const s of ended) {
+      for (const [key, mux] of multiplexers) {
+        if (mux === s.host && mux.sessions.size === 0 && mux.idleLongerThan(clock.now(), 0)) retire(key, mux, 'stopping the child of revoked access')
       }
     }
+  }
+  const runRevocationCheck = () => {
+    checking ??= checkRevocations()
+      .catch((error: Error) => logger.warn('revocation check failed', {error: error.message}))
+      .finally(() => (checking = undefined))
   }
 
   const timer = setInterval(sweep, limits.sweepIntervalMs ?? 1000)
   timer.unref()
+  const revocationTimer = setInterval(runRevocationCheck, limits.revocationCheckMs ?? DEFAULT_REVOCATION_CHECK_MS)
+  revocationTimer.unref()
   const scopesSupported = options.scopesSupported
   const metadata = () =>
     protectedResourceMetadata({...options, scopesSupported: typeof scopesSupported === 'function' ? scopesSupported() : scopesSupported})
@@ -231,13 +375,21 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     protectedResourceMetadata: metadata,
     stats: () => ({sessions: sessions.size, children: [...multiplexers.values()].filter((m) => !m.dead).length}),
-    childPids: () => [...multiplexers.values()].flatMap((m) => (m.pid !== undefined && !m.dead ? [m.pid] : [])),
+    // Every child process still running: in use, starting, failed and being stopped.
+    childPids: () => [...live].flatMap((m) => (m.pid !== undefined && m.running ? [m.pid] : [])),
+    async checkRevocations() {
+      runRevocationCheck()
+      await checking
+    },
     async close() {
       if (closing) return
       closing = true
       clearInterval(timer)
+      clearInterval(revocationTimer)
       endSessions(sessions.all())
-      const all = [...multiplexers.values()]
+      // Every child, whatever its state (starting, initializing, in use, failed, already being
+      // stopped): SIGTERM, SIGKILL after killGraceMs (child-process.ts bounds the wait).
+      const all = [...live]
       multiplexers.clear()
       await Promise.all(all.map((m) => m.stop(limits.killGraceMs)))
       await registry.flush()

@@ -44,13 +44,25 @@ export interface EndpointDeps {
   /** For the `resource_metadata` of the 403 scope challenge. */
   resourceMetadataUrl: string
   sessions: SessionTable
-  /** The child (multiplexer) a new session of this principal goes to; started if need be. */
-  multiplexerFor(principal: Principal): Multiplexer
+  /**
+   * Admits a new session of this principal under the session and child caps, and names the
+   * child (multiplexer) it goes to, started if need be; or says why not (gateway.ts).
+   */
+  startSession(principal: Principal): Promise<SessionStart>
   /** maxJsonDepth: how deep a message's JSON may nest (default MAX_JSON_DEPTH, json-rpc.ts). */
   limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number; maxJsonDepth?: number}
   logger: Logger
   clock: Clock
 }
+
+/**
+ * A session admitted: `commit` once it is attached to `mux`, or `release` if it is not started
+ * after all. Or refused: the status (429 over the client's own cap, 503 over a gateway-wide one)
+ * with its headers (Retry-After).
+ */
+export type SessionStart =
+  | {ok: true; mux: Multiplexer; commit(session: Session): void; release(): void}
+  | {ok: false; status: 429 | 503; message: string; headers: Record<string, string>}
 
 const JSON_TYPE = {'content-type': 'application/json'}
 
@@ -94,7 +106,11 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     // Unknown, expired, ended, or another client's: all "not found" (§Session Management, 3).
     const session = sessions.find(id, principal.clientId)
     if (session === undefined) fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-    else session.lastActivity = clock.now()
+    else {
+      session.lastActivity = clock.now()
+      // Revocation is judged on the latest token the session was used with (gateway.ts).
+      session.current = principal
+    }
     return session
   }
 
@@ -259,9 +275,6 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     if (sessionHeader(req) !== undefined) {
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must not carry a session id')
     }
-    if (sessions.full) {
-      return fail(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', {'retry-after': '5'})
-    }
     const params = paramsOf(msg) ?? {}
     const caps = (typeof params.capabilities === 'object' && params.capabilities !== null ? params.capabilities : {}) as Record<string, unknown>
     const capabilities: ClientCapabilities = {
@@ -269,20 +282,22 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       elicitation: caps.elicitation !== undefined,
       roots: caps.roots !== undefined,
     }
-    const mux = deps.multiplexerFor(principal)
+    // Session and child caps (gateway.ts): a place is held from here until the session exists.
+    const admitted = await deps.startSession(principal)
+    if (!admitted.ok) return fail(res, admitted.status, ErrorCode.InternalError, admitted.message, admitted.headers)
+    const {mux} = admitted
     let init: Record<string, unknown>
     try {
       init = await mux.ready
     } catch (error) {
+      admitted.release()
       const reason = error instanceof Error ? error.message : String(error)
       logger.warn('session refused: the MCP server is not available', {client_id: principal.clientId, reason})
       return reply(res, 200, errorResponse(msg.id, ErrorCode.InternalError, `MCP server unavailable: ${reason}`))
     }
     if (mux.dead) {
+      admitted.release()
       return reply(res, 200, errorResponse(msg.id, ErrorCode.InternalError, 'MCP server unavailable: it exited'))
-    }
-    if (sessions.full) {
-      return fail(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', {'retry-after': '5'})
     }
     const protocolVersion = negotiate(params.protocolVersion)
     const session = new Session(
@@ -299,7 +314,7 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       clock.now(),
     )
     mux.attach(session)
-    sessions.add(session)
+    admitted.commit(session)
     logger.info('session started', {client_id: principal.clientId, session: session.id.slice(0, 8), protocol: protocolVersion})
     const result = {...init, protocolVersion}
     reply(res, 200, JSON.stringify({jsonrpc: '2.0', id: msg.id, result}), {'mcp-session-id': session.id})

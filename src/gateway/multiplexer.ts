@@ -9,6 +9,16 @@
  * delivered elsewhere. The same code serves `session` isolation (one session per child) and
  * `shared` (sessions of every client on one child; then nothing unattributable is fanned out
  * except list_changed, which says nothing about any client).
+ *
+ * Attribution is never a guess (issue 11, item 14): a message from the child belongs to a
+ * session only when it carries the (rewritten) progress token of one of that session's requests,
+ * or when the child serves exactly one session and no other client. "The only session with
+ * requests in flight" is not evidence (the child may be speaking of something else, and in
+ * `shared` mode that session may be another client's): such a message is delivered to no one
+ * and logged; a server-to-client request gets a JSON-RPC error back.
+ *
+ * A child whose initialize fails (error, timeout, garbage) is stopped at once, SIGTERM then
+ * SIGKILL after the grace, so that no failed attempt leaves a live process (item 18).
  */
 import type {Clock} from '../clock.js'
 import type {Logger} from '../log.js'
@@ -33,6 +43,10 @@ export interface MultiplexerOptions {
   registry: ChildRegistry
   maxLineBytes: number
   requestTimeoutMs: number
+  /** How long the child may take to answer the gateway's initialize; default requestTimeoutMs. */
+  initializeTimeoutMs?: number
+  /** SIGTERM to SIGKILL, when a child that failed to initialize is stopped. */
+  killGraceMs: number
   /** Called once when the child has exited (or failed to start); its sessions must be ended. */
   onExit(mux: Multiplexer, sessions: Session[]): void
 }
@@ -66,6 +80,8 @@ export class Multiplexer implements SessionHost {
   dead = false
   /** When the last session left; undefined while there are sessions. */
   idleSince: number | undefined
+  /** Sessions being started on this child (initialize in progress): it is not idle meanwhile. */
+  private claims = 0
   private child: ChildProcess | undefined
   private stopping = false
   private readonly ids = new IdMap()
@@ -84,14 +100,59 @@ export class Multiplexer implements SessionHost {
     return this.child?.pid
   }
 
+  /** True while its child process exists (started and not yet exited). */
+  get running(): boolean {
+    return this.child !== undefined && !this.child.exited
+  }
+
   get pendingCount(): number {
     return this.ids.size
   }
 
+  /**
+   * Whether the idle sweep may stop this child: no session, none being started, nothing in
+   * flight, and idle for at least `idleForMs` (issue 11, item 19: a child whose session is still
+   * starting is not idle).
+   */
+  idleLongerThan(now: number, idleForMs: number): boolean {
+    return this.sessions.size === 0 && this.claims === 0 && this.ids.size === 0 && this.idleSince !== undefined && now - this.idleSince >= idleForMs
+  }
+
+  /**
+   * Marks a session as being started on this child, so the idle sweep leaves it alone; the
+   * returned function ends the claim (after attach, or when the start failed). Idempotent.
+   */
+  claim(): () => void {
+    this.claims++
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      this.claims--
+      if (this.claims === 0 && this.sessions.size === 0) this.idleSince = this.options.clock.now()
+    }
+  }
+
   private async start(): Promise<Record<string, unknown>> {
+    try {
+      return await this.initialize()
+    } catch (error) {
+      // A child that did not initialize is no use to anyone: stop it now (it may be alive and
+      // hung, or answering with errors), whatever the caller does next.
+      this.dead = true
+      const child = this.child
+      if (child !== undefined && !child.exited) {
+        this.options.logger.warn('stopping a child that failed to initialize', {child: this.options.tag, pid: child.pid, reason: (error as Error).message})
+        void child.stop(this.options.killGraceMs)
+      }
+      throw error
+    }
+  }
+
+  private async initialize(): Promise<Record<string, unknown>> {
     const {spec, tag, logger} = this.options
     await this.options.prepare?.()
-    if (this.stopping) throw new Error('the gateway is closing')
+    if (this.stopping) throw new Error('the child was stopped before it started')
     const child = startChild({
       spec,
       tag,
@@ -115,7 +176,7 @@ export class Multiplexer implements SessionHost {
         idJson: String(gid),
         progressToken: undefined,
         exchange: undefined,
-        deadline: this.options.clock.now() + this.options.requestTimeoutMs,
+        deadline: this.options.clock.now() + (this.options.initializeTimeoutMs ?? this.options.requestTimeoutMs),
         onResponse: resolve,
       })
       const sent = child.send(
@@ -147,6 +208,8 @@ export class Multiplexer implements SessionHost {
     if (!this.sessions.delete(session)) return
     for (const p of session.inflight.values()) {
       if (this.ids.take(p.gid)) this.cancelOnChild(p.gid, 'session ended')
+      // The POST waiting for it gets its answer now, not at the request timeout.
+      if (p.exchange?.reachable) p.exchange.final(errorJson(p.idJson, ErrorCode.ConnectionClosed, 'the session ended'))
     }
     session.inflight.clear()
     for (const childId of session.serverRequests.values()) {
@@ -329,7 +392,7 @@ export class Multiplexer implements SessionHost {
     }
     const {session, pending} = this.attribute(msg)
     if (session === undefined) {
-      this.logger.warn('server-to-client request maps to no single session; refused', {child: this.options.tag, method})
+      this.logger.warn('server-to-client request maps to no single session; refused, not guessed', {child: this.options.tag, method})
       this.replyToChild(msg.id, ErrorCode.InternalError, `the gateway cannot tell which session ${method} is for`)
       return
     }
@@ -396,13 +459,16 @@ export class Multiplexer implements SessionHost {
       for (const s of this.sessions) if (rank >= s.logLevel) s.sendUnrelated(line)
       return
     }
-    this.logger.info('notification maps to no single session; dropped', {child: this.options.tag, method})
+    // Delivered to no one (issue 11, item 14): which session it is for would be a guess.
+    this.logger.warn('notification maps to no single session; dropped, not guessed', {child: this.options.tag, method})
   }
 
   /**
-   * Which session (and which of its requests) a message from the child belongs to: the request
-   * whose (rewritten) progress token it carries in _meta, else the only session with requests
-   * in flight (and its request, if it has exactly one). Undefined when that is ambiguous.
+   * Which session (and which of its requests) a message from the child belongs to, when that is
+   * known rather than guessed: the request whose (rewritten) progress token it carries in _meta;
+   * else, on a child that serves one client and has exactly one session, that session (and its
+   * request, if it has exactly one in flight). Undefined otherwise: the caller drops the
+   * message (or refuses the request) and logs it.
    */
   private attribute(msg: JsonRpcMessage): {session?: Session; pending?: Pending} {
     const token = metaOf(msg)?.progressToken
@@ -410,13 +476,8 @@ export class Multiplexer implements SessionHost {
       const p = this.ids.get(token)
       if (p?.session && !p.session.closed) return {session: p.session, pending: p}
     }
-    let only: Session | undefined
-    for (const s of this.sessions) {
-      if (s.inflight.size === 0) continue
-      if (only !== undefined) return {}
-      only = s
-    }
-    if (only === undefined) return this.sessions.size === 1 && !this.options.shared ? {session: [...this.sessions][0]} : {}
+    if (this.options.shared || this.sessions.size !== 1) return {}
+    const only = this.sessions.values().next().value!
     const pending = only.inflight.size === 1 ? only.inflight.values().next().value : undefined
     return {session: only, pending}
   }

@@ -21,6 +21,8 @@ export interface Principal {
   tokenId: string
   /** Expiry, milliseconds since the epoch. */
   expiresAt: number
+  /** The grant (consent, refresh token family) the token was issued under, where there is one. */
+  grantId?: string
 }
 
 /** Why a token was refused; `description` is safe to send back in WWW-Authenticate. */
@@ -34,4 +36,11 @@ export class InvalidTokenError extends Error {
 export interface TokenVerifier {
   /** Resolves the principal, or rejects with InvalidTokenError (bad signature, expired, revoked, ...). */
   verify(token: string): Promise<Principal>
+  /**
+   * Why access given earlier to `principal` has been withdrawn since (its client, its token or
+   * its grant was revoked, by this process or another one sharing the store), or undefined
+   * while it stands. Expiry is not considered. Called for open sessions about four times a
+   * second (gateway.ts), so it must answer from memory when nothing changed in the store.
+   */
+  revocation?(principal: Principal): Promise<string | undefined>
 }

@@ -49,6 +49,12 @@ export class Session {
   /** Minimum severity of notifications/message this session wants; debug until it says otherwise. */
   logLevel = 0
   lastActivity: number
+  /**
+   * The principal of the latest request on this session (its token may have been refreshed since
+   * initialize). Revocation is checked against it: when the client, this token or its grant is
+   * revoked, the session ends with its streams (gateway.ts, issue 11 item 15).
+   */
+  current: Principal
   closed = false
   private nextStream = 1
   private readonly buffers: {maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void}
@@ -66,6 +72,7 @@ export class Session {
     this.standalone = new SseStream(0, this.replay, buffers.maxUnsentBytes, buffers.onCut)
     this.streams.set(0, this.standalone)
     this.lastActivity = now
+    this.current = principal
   }
 
   get clientId(): string {

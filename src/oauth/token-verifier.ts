@@ -76,7 +76,22 @@ export function createTokenVerifier({
         audience: t.audience,
         tokenId: t.jti,
         expiresAt: t.expiresAt,
+        ...(t.grantId !== undefined ? {grantId: t.grantId} : {}),
       }
+    },
+    // The same checks as inspect, without the signature and expiry: the revocation list, the
+    // revoked grants and the client directory each reload when the store's data_version moved
+    // (another process committed: the CLI) or when this process revoked something itself.
+    async revocation(principal: Principal): Promise<string | undefined> {
+      await revocations.refresh()
+      if (revocations.has(principal.tokenId)) return 'the access token was revoked'
+      if (principal.grantId !== undefined && revokedGrants) {
+        await revokedGrants.refresh()
+        if (revokedGrants.has(principal.grantId)) return 'the authorization behind the access token was revoked'
+      }
+      const client = await clients.get(principal.clientId)
+      if (!client || client.revokedAt !== null) return 'the client was revoked'
+      return undefined
     },
   }
 }

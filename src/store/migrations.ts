@@ -172,6 +172,14 @@ export const migrations: Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'per-client MCP session caps',
+    sql: `
+      -- Most MCP sessions this client may hold at once; NULL means the server-wide setting.
+      ALTER TABLE clients ADD COLUMN max_sessions INTEGER;
+    `,
+  },
 ]
 
 export const latestVersion = migrations.at(-1)!.version

@@ -33,6 +33,8 @@ export interface ClientRecord {
   tokenRateLimit: number | null
   /** MCP requests per minute; null means the server-wide setting (off unless set). */
   mcpRateLimit: number | null
+  /** Most MCP sessions at once; null (or absent) means the server-wide per-client cap. */
+  maxSessions?: number | null
   registration: RegistrationKind
   /** Further registration metadata (client_uri, logo_uri, software_id, ...). */
   metadata: Record<string, unknown>

@@ -16,6 +16,7 @@ interface Row {
   access_token_ttl: number | null
   token_rate_limit: number | null
   mcp_rate_limit: number | null
+  max_sessions: number | null
   registration: ClientRecord['registration']
   metadata: string
   created_at: number
@@ -38,6 +39,7 @@ const fromRow = (r: Row): ClientRecord => ({
   accessTokenTtl: r.access_token_ttl,
   tokenRateLimit: r.token_rate_limit,
   mcpRateLimit: r.mcp_rate_limit,
+  maxSessions: r.max_sessions,
   registration: r.registration,
   metadata: fromJson(r.metadata, {}),
   createdAt: r.created_at,
@@ -62,10 +64,10 @@ export function createPostgresClients(sql: Sql): ClientRepository {
     async insert(c: NewClient) {
       await sql(
         `INSERT INTO clients (id, name, description, secret_hash, auth_method, jwks, scopes, grant_types, redirect_uris,
-           access_token_ttl, token_rate_limit, mcp_rate_limit, registration, metadata, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+           access_token_ttl, token_rate_limit, mcp_rate_limit, max_sessions, registration, metadata, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
         [c.id, c.name, c.description, c.secretHash, c.authMethod, c.jwks ? toJson(c.jwks) : null, toJson(c.scopes), toJson(c.grantTypes), toJson(c.redirectUris),
-          c.accessTokenTtl, c.tokenRateLimit, c.mcpRateLimit, c.registration, toJson(c.metadata), c.createdAt],
+          c.accessTokenTtl, c.tokenRateLimit, c.mcpRateLimit, c.maxSessions ?? null, c.registration, toJson(c.metadata), c.createdAt],
       )
     },
     async findById(id) {

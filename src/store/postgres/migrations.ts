@@ -152,6 +152,14 @@ export const postgresMigrations: Migration[] = [
       CREATE TRIGGER owner_changed AFTER INSERT OR UPDATE OR DELETE ON owner FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_changed('owner');
     `,
   },
+  {
+    version: 2,
+    name: 'per-client MCP session caps',
+    sql: `
+      -- Most MCP sessions this client may hold at once; NULL means the server-wide setting.
+      ALTER TABLE clients ADD COLUMN max_sessions INTEGER;
+    `,
+  },
 ]
 
 /** Any fixed number: the advisory lock under which nodes starting together migrate one at a time. */

@@ -16,6 +16,7 @@ interface Row {
   access_token_ttl: number | null
   token_rate_limit: number | null
   mcp_rate_limit: number | null
+  max_sessions: number | null
   registration: ClientRecord['registration']
   metadata: string
   created_at: number
@@ -38,6 +39,7 @@ const fromRow = (r: Row): ClientRecord => ({
   accessTokenTtl: r.access_token_ttl,
   tokenRateLimit: r.token_rate_limit,
   mcpRateLimit: r.mcp_rate_limit,
+  maxSessions: r.max_sessions,
   registration: r.registration,
   metadata: fromJson(r.metadata, {}),
   createdAt: r.created_at,
@@ -51,7 +53,7 @@ const fromRow = (r: Row): ClientRecord => ({
 const COLUMNS = [
   'id', 'name', 'description', 'secret_hash', 'auth_method', 'jwks', 'scopes', 'grant_types', 'redirect_uris',
   'access_token_ttl', 'token_rate_limit', 'mcp_rate_limit', 'registration', 'metadata', 'created_at',
-  'last_used_at', 'revoked_at', 'revoked_by', 'revoked_reason',
+  'last_used_at', 'revoked_at', 'revoked_by', 'revoked_reason', 'max_sessions',
 ] as const
 const fromArray = (a: unknown[]): ClientRecord => ({
   id: a[0] as string,
@@ -73,14 +75,15 @@ const fromArray = (a: unknown[]): ClientRecord => ({
   revokedAt: a[16] as number | null,
   revokedBy: a[17] as string | null,
   revokedReason: a[18] as string | null,
+  maxSessions: a[19] as number | null,
 })
 
 export function createSqliteClients(db: Database.Database): ClientRepository {
   const insert = db.prepare(`INSERT INTO clients
     (id, name, description, secret_hash, auth_method, jwks, scopes, grant_types, redirect_uris,
-     access_token_ttl, token_rate_limit, mcp_rate_limit, registration, metadata, created_at)
+     access_token_ttl, token_rate_limit, mcp_rate_limit, max_sessions, registration, metadata, created_at)
     VALUES (@id, @name, @description, @secretHash, @authMethod, @jwks, @scopes, @grantTypes,
-     @redirectUris, @accessTokenTtl, @tokenRateLimit, @mcpRateLimit, @registration, @metadata, @createdAt)`)
+     @redirectUris, @accessTokenTtl, @tokenRateLimit, @mcpRateLimit, @maxSessions, @registration, @metadata, @createdAt)`)
   const byId = db.prepare<[string], Row>('SELECT * FROM clients WHERE id = ?')
   const byName = db.prepare<[string], Row>('SELECT * FROM clients WHERE name = ? AND revoked_at IS NULL')
   const columns = COLUMNS.join(', ')
@@ -117,6 +120,7 @@ export function createSqliteClients(db: Database.Database): ClientRepository {
       try {
         insert.run({
           ...c,
+          maxSessions: c.maxSessions ?? null,
           jwks: c.jwks ? toJson(c.jwks) : null,
           scopes: toJson(c.scopes),
           grantTypes: toJson(c.grantTypes),
