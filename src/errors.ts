@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'NEEDS_INPUT'
   | 'CANCELLED'
   | 'CONFIG'
+  | 'NOT_RUNNING'
+  | 'RUNTIME_RECORD'
 
 export const exitCodes: Record<ErrorCode, number> = {
   INVALID_INPUT: 3,
@@ -24,6 +26,10 @@ export const exitCodes: Record<ErrorCode, number> = {
   NEEDS_INPUT: 9,
   CANCELLED: 10,
   CONFIG: 11,
+  /** `gatehouse status`/`stop`: no daemon runs on this data dir (a stale record counts as none). */
+  NOT_RUNNING: 12,
+  /** The runtime record (daemon.json) is not ours, unreadable or malformed. */
+  RUNTIME_RECORD: 13,
 }
 
 export class GatehouseError extends Error {

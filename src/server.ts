@@ -35,6 +35,12 @@ import {createFileVault} from './secrets/file-vault.js'
 import {probeKeychain} from './secrets/keychain.js'
 import type {SecretVault} from './secrets/vault.js'
 import {openSqliteStore} from './store/sqlite/store.js'
+import {databaseFile} from './config/paths.js'
+import {createActivityTracker} from './daemon/activity.js'
+import {acquireDaemonLock} from './daemon/daemon-lock.js'
+import {publishDaemon} from './daemon/publish.js'
+import {rememberWarnings} from './daemon/recent-warnings.js'
+import {buildStatusReport} from './daemon/status-report.js'
 
 export interface ServerOptions {
   dataDir: string
@@ -107,13 +113,24 @@ export const defaults = {
  */
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? createLogger()
+  // The last warnings are kept for `gatehouse status`.
+  const logger = rememberWarnings(options.logger ?? createLogger())
+  const startedAt = clock.now()
   const host = options.host ?? defaults.host
   const limits = {...defaultHttpLimits, ...options.http}
   const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
 
-  const store = openSqliteStore(options.dataDir, {clock})
-  const cleanup: Array<() => Promise<void> | void> = [() => store.close()]
+  // One daemon per data dir: a second one stops here, naming the first (src/daemon/daemon-lock.ts).
+  const lock = await acquireDaemonLock(options.dataDir)
+  const cleanup: Array<() => Promise<void> | void> = [() => lock.release()]
+  let store: ReturnType<typeof openSqliteStore>
+  try {
+    store = openSqliteStore(options.dataDir, {clock})
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+  cleanup.unshift(() => store.close())
   try {
     const fileVault = createFileVault(options.dataDir)
     const keychain = options.useKeychain === false ? {ok: false as const, reason: 'disabled'} : await probeKeychain()
@@ -151,6 +168,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: [urls.token, issuer]})
     const resolveResource = createResourceResolver(resource)
+    const activity = createActivityTracker({clock})
     const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
 
     const currentPolicy = () => policy?.current() ?? openPolicy
@@ -216,7 +234,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         const client = await clients.get(principal.clientId)
         return requestLimiter.take(principal.clientId, client?.mcpRateLimit ?? options.mcpRateLimit ?? null)
       },
-      onRequest: (e) =>
+      onRequest: (e) => {
+        activity.record(e.principal.clientId, e.outcome !== 'ok')
         audit.record({
           event: 'mcp.request',
           clientId: e.principal.clientId,
@@ -226,7 +245,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           name: e.name,
           outcome: e.outcome,
           durationMs: e.durationMs,
-        }),
+        })
+      },
       command: options.command,
       dataDir: options.dataDir,
       isolation: options.isolation ?? 'client',
@@ -273,9 +293,34 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     maintenance.unref()
     cleanup.unshift(() => clearInterval(maintenance))
 
+    const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    // The runtime record and the owner-only status socket (src/daemon/publish.ts); removed first on close.
+    const published = await publishDaemon({
+      dataDir: options.dataDir,
+      issuer,
+      url,
+      host,
+      port,
+      startedAt,
+      logger,
+      report: (record) =>
+        buildStatusReport({
+          record,
+          clock,
+          storePath: databaseFile(options.dataDir),
+          keyStorage,
+          signingKeys: () => store.signingKeys.list(),
+          client: (id) => clients.get(id),
+          gateway,
+          activity,
+          warnings: () => logger.recent(),
+        }),
+    })
+    cleanup.unshift(() => published.close())
+
     let closing: Promise<void> | undefined
     return {
-      url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url,
       issuer,
       port,
       keyStorage,

@@ -51,8 +51,9 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     const {flags, argv} = await this.parse(OAuthServer)
     const [command, ...args] = argv as string[]
     const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel})
+    const dataDir = resolveDataDir(flags['data-dir'])
     const server = await createServer({
-      dataDir: resolveDataDir(flags['data-dir']),
+      dataDir,
       host: flags.host,
       port: flags.port,
       issuer: flags.issuer,
@@ -90,7 +91,10 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)
-    this.log(c.dim('  no client yet?  npx oauth-generate-client --name my-agent'))
+    // The hinted commands must reach this data dir from another shell, where GATEHOUSE_DATA_DIR may be unset.
+    const dirArg = dataDir === resolveDataDir(undefined, {...process.env, GATEHOUSE_DATA_DIR: undefined}) ? '' : ` --data-dir ${shellQuote(dataDir)}`
+    this.log(c.dim(`  no client yet?  npx oauth-generate-client --name my-agent${dirArg}`))
+    this.log(c.dim(`  status, stop    npx gatehouse status${dirArg}   npx gatehouse stop${dirArg}`))
 
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
@@ -103,6 +107,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     logger.info('stopped')
   }
 }
+
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
 
 function parseEnvPairs(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {}

@@ -81,6 +81,8 @@ export interface Gateway {
   sweep(): void
   /** Pids of the running children; for tests and diagnostics. */
   childPids(): number[]
+  /** Live sessions and children, with the client each serves (null: shared); for `gatehouse status`. */
+  snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
@@ -95,6 +97,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const registry = createChildRegistry({dataDir, logger})
   const sessions = new SessionTable(limits)
   const multiplexers = new Map<string, Multiplexer>()
+  const origins = new WeakMap<Multiplexer, {clientId: string | null; startedAt: number}>()
   let closing = false
   let childSeq = 0
 
@@ -122,7 +125,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       spec = {...options.command, env: {}}
     }
     const tag = `${isolation === 'shared' ? 'shared' : principal.clientId}#${++childSeq}`
-    return new Multiplexer({
+    const mux = new Multiplexer({
       tag,
       spec: {command: spec.command, args: spec.args, env: childEnv(parentEnv, options.env, identity, spec.env)},
       prepare,
@@ -138,6 +141,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         endSessions(attached)
       },
     })
+    origins.set(mux, {clientId: isolation === 'shared' ? null : principal.clientId, startedAt: clock.now()})
+    return mux
   }
 
   function multiplexerFor(principal: Principal): Multiplexer {
@@ -220,6 +225,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     protectedResourceMetadata: metadata,
     stats: () => ({sessions: sessions.size, children: [...multiplexers.values()].filter((m) => !m.dead).length}),
+    snapshot: () => ({
+      sessions: sessions.all().map((s) => ({clientId: s.clientId})),
+      children: [...multiplexers.values()].flatMap((m) => {
+        const origin = origins.get(m)
+        return m.pid !== undefined && !m.dead && origin ? [{pid: m.pid, ...origin}] : []
+      }),
+    }),
     childPids: () => [...multiplexers.values()].flatMap((m) => (m.pid !== undefined && !m.dead ? [m.pid] : [])),
     async close() {
       if (closing) return
