@@ -8,6 +8,7 @@ export default class Stop extends BaseCommand {
   static override description = `Works for a daemon started in the background, or under npx (which may not pass on a signal sent to its own pid).
 Exit status: 0 stopped; ${exitCodes.NOT_RUNNING} no daemon runs there (a stale record's pid is never signalled); ${exitCodes.RUNTIME_RECORD} the runtime record is not ours; ${exitCodes.CONFLICT} it did not stop in time.`
   static override examples = ['<%= config.bin %> stop', '<%= config.bin %> stop --data-dir ./dev-data']
+  static override flags = {}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Stop)
