@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'DATABASE_UNREACHABLE'
   | 'DATABASE_REFUSED'
   | 'KEY_ENCRYPTION'
+  | 'NOT_RUNNING'
+  | 'RUNTIME_RECORD'
 
 export const exitCodes: Record<ErrorCode, number> = {
   INVALID_INPUT: 3,
@@ -33,6 +35,10 @@ export const exitCodes: Record<ErrorCode, number> = {
   DATABASE_REFUSED: 13,
   /** The key-encryption key does not open the secrets in the database. */
   KEY_ENCRYPTION: 14,
+  /** `gatehouse status`/`stop`: no daemon runs on this data dir (a stale record counts as none). */
+  NOT_RUNNING: 15,
+  /** The runtime record (daemon.json) is not ours, unreadable or malformed. */
+  RUNTIME_RECORD: 16,
 }
 
 export class GatehouseError extends Error {

@@ -34,6 +34,11 @@ import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/a
 import {createUsageRecorder} from './oauth/usage-recorder.js'
 import {DEFAULT_SCOPES} from './clients/admin.js'
 import {openStore, type PostgresOptions} from './store/open-store.js'
+import {createActivityTracker} from './daemon/activity.js'
+import {acquireDaemonLock} from './daemon/daemon-lock.js'
+import {publishDaemon} from './daemon/publish.js'
+import {rememberWarnings} from './daemon/recent-warnings.js'
+import {buildStatusReport} from './daemon/status-report.js'
 
 export interface ServerOptions {
   dataDir: string
@@ -113,13 +118,24 @@ export const defaults = {
  */
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? createLogger()
+  // The last warnings are kept for `gatehouse status`.
+  const logger = rememberWarnings(options.logger ?? createLogger())
+  const startedAt = clock.now()
   const host = options.host ?? defaults.host
   const limits = {...defaultHttpLimits, ...options.http}
   const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
 
-  const store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, clock})
-  const cleanup: Array<() => Promise<void> | void> = [() => store.close()]
+  // One daemon per data dir: a second one stops here, naming the first (src/daemon/daemon-lock.ts).
+  const lock = await acquireDaemonLock(options.dataDir)
+  const cleanup: Array<() => Promise<void> | void> = [() => lock.release()]
+  let store: Awaited<ReturnType<typeof openStore>>
+  try {
+    store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, clock})
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+  cleanup.unshift(() => store.close())
   try {
     const {vaults, preferred, describe: keyStorage} = await openKeyStorage({
       store,
@@ -155,6 +171,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: [urls.token, issuer]})
     const resolveResource = createResourceResolver(resource)
+    const activity = createActivityTracker({clock})
     const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
 
     const currentPolicy = () => policy?.current() ?? openPolicy
@@ -223,7 +240,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         return requestLimiter.take(principal.clientId, client?.mcpRateLimit ?? options.mcpRateLimit ?? null)
       },
       sessionLimit: async (principal) => (await clients.get(principal.clientId))?.maxSessions ?? null,
-      onRequest: (e) =>
+      onRequest: (e) => {
+        activity.record(e.principal.clientId, e.outcome !== 'ok')
         audit.record({
           event: 'mcp.request',
           clientId: e.principal.clientId,
@@ -233,7 +251,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           name: e.name,
           outcome: e.outcome,
           durationMs: e.durationMs,
-        }),
+        })
+      },
       command: options.command,
       dataDir: options.dataDir,
       isolation: options.isolation ?? 'client',
@@ -280,9 +299,34 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     maintenance.unref()
     cleanup.unshift(() => clearInterval(maintenance))
 
+    const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    // The runtime record and the owner-only status socket (src/daemon/publish.ts); removed first on close.
+    const published = await publishDaemon({
+      dataDir: options.dataDir,
+      issuer,
+      url,
+      host,
+      port,
+      startedAt,
+      logger,
+      report: (record) =>
+        buildStatusReport({
+          record,
+          clock,
+          store: store.describe(),
+          keyStorage,
+          signingKeys: () => store.signingKeys.list(),
+          client: (id) => clients.get(id),
+          gateway,
+          activity,
+          warnings: () => logger.recent(),
+        }),
+    })
+    cleanup.unshift(() => published.close())
+
     let closing: Promise<void> | undefined
     return {
-      url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url,
       issuer,
       port,
       keyStorage,

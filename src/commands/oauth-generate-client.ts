@@ -9,6 +9,8 @@ import {GRANT_TYPES, parseTokenTtl, validateName, validateScopes} from '../clien
 import {GatehouseError, invalidInput} from '../errors.js'
 import {probeKeychain} from '../secrets/keychain.js'
 import {terminalText} from '../cli/terminal-text.js'
+import {resolveDataDir} from '../config/paths.js'
+import {issuerForPrinting} from '../daemon/printed-issuer.js'
 import type {TokenEndpointAuthMethod} from '../store/types.js'
 
 export default class GenerateClient extends BaseCommand {
@@ -38,7 +40,7 @@ export default class GenerateClient extends BaseCommand {
     'mcp-rate-limit': Flags.integer({description: 'MCP requests per minute for this client (default: the server\'s --mcp-rate-limit, off unless set).'}),
     'max-sessions': Flags.integer({description: 'Most MCP sessions this client may hold at once (default: the server\'s --max-sessions-per-client).'}),
     'save-to-keychain': Flags.boolean({description: 'Also save the secret in the OS keychain (service "gatehouse", account = client id).', default: false}),
-    issuer: Flags.string({description: 'The server\'s public base URL, for the printed settings.', env: 'GATEHOUSE_ISSUER', default: 'http://127.0.0.1:8080'}),
+    issuer: Flags.string({description: 'The server\'s public base URL, for the printed settings (default: the daemon running on this data dir, else http://127.0.0.1:8080).', env: 'GATEHOUSE_ISSUER'}),
     json: jsonFlag,
   }
 
@@ -59,6 +61,8 @@ export default class GenerateClient extends BaseCommand {
     const keychain = flags['save-to-keychain'] ? await probeKeychain() : undefined
     if (keychain && !keychain.ok) throw new GatehouseError('KEYCHAIN', `cannot save to the OS keychain: ${keychain.reason}; nothing was created`)
 
+    // Before anything is written: a runtime record that is not ours fails here, changing nothing.
+    const printed = flags.json ? undefined : await issuerForPrinting(flags.issuer, resolveDataDir(flags['data-dir']))
     const admin = createClientAdmin({store: await this.openStore(flags), clock: this.clock})
     const {client, secret} = await admin.generate({
       name,
@@ -99,7 +103,10 @@ export default class GenerateClient extends BaseCommand {
       if (keychain?.ok) this.log(c.dim(`  Saved in the OS keychain (service "gatehouse", account ${client.id}).`))
     }
     this.log('')
-    for (const line of clientSettings(client, secret, flags.issuer, c)) this.log(line)
+    if (printed!.notice) this.notice(printed!.notice)
+    for (const line of clientSettings(client, secret, printed!.issuer, c)) this.log(line)
+    this.log('')
+    this.log(c.dim(`  Print these again (without the secret): gatehouse connect --client-id ${client.id}`))
   }
 }
 

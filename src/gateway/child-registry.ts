@@ -33,6 +33,17 @@ export async function processStartTime(pid: number): Promise<string | null> {
   return rest[19] ?? null
 }
 
+/** The daemon that wrote the registry (pid and /proc start time), if recorded. */
+export async function readRegistryOwner(dataDir: string): Promise<{pid: number; startTime: string | null} | null> {
+  try {
+    const owner = (JSON.parse(await readFile(registryFile(dataDir), 'utf8')) as {owner?: {pid?: unknown; startTime?: unknown}}).owner
+    if (!owner || !Number.isInteger(owner.pid)) return null
+    return {pid: owner.pid as number, startTime: typeof owner.startTime === 'string' ? owner.startTime : null}
+  } catch {
+    return null
+  }
+}
+
 export async function readRegistry(dataDir: string): Promise<ChildRecord[]> {
   try {
     const parsed: unknown = JSON.parse(await readFile(registryFile(dataDir), 'utf8'))
@@ -58,11 +69,14 @@ export function createChildRegistry({dataDir, logger}: {dataDir: string; logger:
   const records = new Map<number, ChildRecord>()
   let chain: Promise<void> = Promise.resolve()
   let seq = 0
+  // Which daemon the children belong to: the reaper spares them while it lives (reaper.ts).
+  const owner = processStartTime(process.pid).then((startTime) => ({pid: process.pid, startTime}))
   const save = () => {
-    const snapshot = JSON.stringify({children: [...records.values()]}, null, 2) + '\n'
+    const children = [...records.values()]
     const tmp = `${registryFile(dataDir)}.${process.pid}.${++seq}.tmp`
     chain = chain
       .then(async () => {
+        const snapshot = JSON.stringify({owner: await owner, children}, null, 2) + '\n'
         await mkdir(dataDir, {recursive: true})
         await writeFile(tmp, snapshot, {mode: 0o600})
         await rename(tmp, registryFile(dataDir))

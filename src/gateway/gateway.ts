@@ -115,6 +115,8 @@ export interface Gateway {
   childPids(): number[]
   /** Checks open sessions for revocation now (runs on a timer too); resolves when done. */
   checkRevocations(): Promise<void>
+  /** Live sessions and children, with the client each serves (null: shared); for `gatehouse status`. */
+  snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}
 }
 
 /** The session cap of one client: its own setting, else the gateway's, else the default share. */
@@ -140,6 +142,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** Every multiplexer whose child may still be running, in the map or not (stopping, failed). */
   const live = new Set<Multiplexer>()
   const maxChildren = limits.maxChildren ?? DEFAULT_MAX_CHILDREN
+  const origins = new WeakMap<Multiplexer, {clientId: string | null; startedAt: number}>()
   let closing = false
   let childSeq = 0
 
@@ -168,7 +171,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       spec = {...options.command, env: {}}
     }
     const tag = `${isolation === 'shared' ? 'shared' : principal.clientId}#${++childSeq}`
-    return new Multiplexer({
+    const mux = new Multiplexer({
       tag,
       spec: {command: spec.command, args: spec.args, env: childEnv(parentEnv, options.env, identity, spec.env)},
       prepare,
@@ -187,6 +190,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         endSessions(attached)
       },
     })
+    origins.set(mux, {clientId: isolation === 'shared' ? null : principal.clientId, startedAt: clock.now()})
+    return mux
   }
 
   /** Stops a child that is no longer in the map (idle, revoked, or making room). */
@@ -381,6 +386,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       runRevocationCheck()
       await checking
     },
+    snapshot: () => ({
+      sessions: sessions.all().map((s) => ({clientId: s.clientId})),
+      children: [...multiplexers.values()].flatMap((m) => {
+        const origin = origins.get(m)
+        return m.pid !== undefined && !m.dead && origin ? [{pid: m.pid, ...origin}] : []
+      }),
+    }),
     async close() {
       if (closing) return
       closing = true

@@ -520,6 +520,8 @@ export class Multiplexer implements SessionHost {
     this.dead = true
     const {tag, logger} = this.options
     if (exit.spawnError) logger.error('child could not be started', {child: tag, error: exit.spawnError.message})
+    // Stopped by us (daemon stopping, idle, revoked): expected, so info; on its own: a warning.
+    else if (this.stopping) logger.info('child stopped', {child: tag, pid: this.child?.pid, code: exit.code, signal: exit.signal})
     else logger.warn('child exited', {child: tag, pid: this.child?.pid, code: exit.code, signal: exit.signal})
     if (this.child?.pid !== undefined) void this.options.registry.remove(this.child.pid)
     const reason = exit.spawnError ? `the MCP server could not be started: ${exit.spawnError.message}` : 'the MCP server exited'

@@ -3,9 +3,17 @@
  * for each pid in children.json whose /proc start time still matches the recorded one, send
  * SIGTERM, then SIGKILL after the grace period. A pid whose start time differs belongs to some
  * other process now and is left alone; without /proc nothing is killed.
+ *
+ * Only children whose daemon is gone are reaped. The data dir's lock (src/daemon/daemon-lock.ts)
+ * already keeps a second daemon from starting; here, in depth: when the registry's recorded
+ * owner (pid + start time) is another process that still runs, nothing is touched and the file
+ * is kept. A registry without an owner (written by an older version): a child whose parent is a
+ * live process other than init and us is spared, as its daemon may still hold it (under a
+ * subreaper this can leave an orphan running: a leak, never a wrong kill).
  */
 import type {Logger} from '../log.js'
-import {processStartTime, readRegistry, registryFile} from './child-registry.js'
+import {liveness, parentPid} from '../daemon/process-identity.js'
+import {processStartTime, readRegistry, readRegistryOwner, registryFile} from './child-registry.js'
 import {readFile, rm} from 'node:fs/promises'
 
 export interface ReapResult {
@@ -27,10 +35,15 @@ export async function reapLeftoverChildren({
 }): Promise<ReapResult> {
   const records = await readRegistry(dataDir)
   const result: ReapResult = {killed: [], skipped: []}
+  const owner = await readRegistryOwner(dataDir)
+  if (owner !== null && owner.pid !== process.pid && (await liveness(owner.pid, owner.startTime)) === 'alive') {
+    logger.warn('children.json belongs to a daemon that still runs; its children are left alone', {daemon_pid: owner.pid})
+    return {killed: [], skipped: records.map((r) => r.pid)}
+  }
   await Promise.all(
     records.map(async (record) => {
       const now = await processStartTime(record.pid)
-      if (now === null || record.startTime === null || now !== record.startTime) {
+      if (now === null || record.startTime === null || now !== record.startTime || (owner === null && (await parentAlive(record.pid)))) {
         result.skipped.push(record.pid)
         return
       }
@@ -47,6 +60,13 @@ export async function reapLeftoverChildren({
   )
   await rm(registryFile(dataDir), {force: true})
   return result
+}
+
+/** The child's parent is a live process other than init and this one: its daemon still runs. */
+async function parentAlive(pid: number): Promise<boolean> {
+  const ppid = await parentPid(pid)
+  if (ppid === null || ppid <= 1 || ppid === process.pid) return false
+  return (await processStartTime(ppid)) !== null
 }
 
 async function stillOurs(record: {pid: number; startTime: string | null}): Promise<boolean> {

@@ -62,3 +62,33 @@ test('a recorded pid that now belongs to another process is left alone', async (
   assert.equal((await readRegistry(dataDir)).length, 0)
   assert.ok(join(dataDir).length > 0)
 })
+
+// Issue 11 item 20: reap only children whose daemon is gone. A registry whose recorded owner
+// (pid + /proc start time) still runs is left alone, file included; once the owner is gone,
+// its children are reaped.
+test('children of a daemon that still runs are spared; once it is gone they are reaped', async (t) => {
+  const {processStartTime} = await import('../../src/daemon/process-identity.js')
+  const dataDir = tempDir(t, 'gatehouse-reap-')
+  const owner = spawn('sleep', ['60'])
+  const child = spawn('sleep', ['60'])
+  t.after(() => {
+    owner.kill('SIGKILL')
+    child.kill('SIGKILL')
+  })
+  await until(async () => (await processStartTime(child.pid!)) !== null, 'child started')
+  const registry = {
+    owner: {pid: owner.pid, startTime: await processStartTime(owner.pid!)},
+    children: [{pid: child.pid, startTime: await processStartTime(child.pid!), tag: 'x#1'}],
+  }
+  writeFileSync(registryFile(dataDir), JSON.stringify(registry))
+  const spared = await reapLeftoverChildren({dataDir, logger: memoryLogger(), killGraceMs: 10})
+  assert.deepEqual(spared, {killed: [], skipped: [child.pid]})
+  assert.ok(isAlive(child.pid!))
+  assert.equal((await readRegistry(dataDir)).length, 1)
+
+  owner.kill('SIGKILL')
+  await new Promise((resolve) => owner.once('exit', resolve))
+  const reaped = await reapLeftoverChildren({dataDir, logger: memoryLogger(), killGraceMs: 200})
+  assert.deepEqual(reaped.killed, [child.pid])
+  await until(() => child.exitCode !== null || child.signalCode !== null, 'child reaped')
+})

@@ -32,10 +32,10 @@ export interface RunResult {
 export function runBin(
   bin: string,
   args: string[],
-  {dataDir, env = {}, input}: {dataDir: string; env?: Record<string, string>; input?: string},
+  {dataDir, env = {}, input, root = repoRoot}: {dataDir: string; env?: Record<string, string>; input?: string; root?: string},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', `${bin}.js`), ...args], {
+    const child = spawn(process.execPath, [join(root, 'bin', `${bin}.js`), ...args], {
       env: binEnv(dataDir, env),
       stdio: ['pipe', 'pipe', 'pipe'],
     })

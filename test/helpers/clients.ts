@@ -7,8 +7,8 @@ export interface GeneratedClient {
 }
 
 /** Creates a client through the real CLI, as a user would. */
-export async function generateClient(dataDir: string, args: string[]): Promise<GeneratedClient> {
-  const r = await runBin('oauth-generate-client', [...args, '--json'], {dataDir})
+export async function generateClient(dataDir: string, args: string[], root?: string): Promise<GeneratedClient> {
+  const r = await runBin('oauth-generate-client', [...args, '--json'], {dataDir, root})
   if (r.code !== 0) throw new Error(`oauth-generate-client failed (${r.code}): ${r.stderr}`)
   return JSON.parse(r.stdout) as GeneratedClient
 }

@@ -18,9 +18,9 @@ export interface Daemon {
  */
 export async function startDaemon(
   t: TestContext,
-  {dataDir, args = [], env = {}}: {dataDir: string; args?: string[]; env?: Record<string, string>},
+  {dataDir, args = [], env = {}, root = repoRoot}: {dataDir: string; args?: string[]; env?: Record<string, string>; root?: string},
 ): Promise<Daemon> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oauth-server.js'), '--port', '0', ...args], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'oauth-server.js'), '--port', '0', ...args], {
     env: binEnv(dataDir, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,0 +1,43 @@
+import type {ChalkInstance} from 'chalk'
+import type {DaemonStatus} from '../daemon/daemon-control.js'
+import type {ClientStatus} from '../daemon/status-report.js'
+
+/** Client-controlled text (names, warning fields) with control and bidi characters made visible. */
+const safe = (s: unknown) =>
+  String(s).replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+const duration = (s: unknown) => {
+  const n = Number(s)
+  if (!Number.isFinite(n)) return '-'
+  if (n < 120) return `${n}s`
+  if (n < 7200) return `${Math.round(n / 60)}m`
+  if (n < 172_800) return `${Math.round(n / 3600)}h`
+  return `${Math.round(n / 86_400)}d`
+}
+const mb = (b: number | null) => (b === null ? '-' : `${(b / 1048576).toFixed(1)} MB`)
+
+/** `gatehouse status` for people. */
+export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
+  if (!status.running) return [`${c.red('●')} not running on ${status.data_dir}: ${status.reason}`]
+  const s = status as Record<string, any>
+  const lines = [
+    `${c.green('●')} running  ${c.bold(String(s.url))}  pid ${s.pid}  version ${s.version}  up ${duration(s.uptime_seconds)}`,
+    `  issuer   ${s.issuer}`,
+  ]
+  if (s.store) lines.push(`  store    ${s.store.kind} ${s.store.location}`)
+  if (s.keys) lines.push(`  keys     ${s.keys.source === 'keychain' ? 'OS keychain' : `file ${s.keys.location}`}; active key ${s.keys.active_kid ?? '-'}, ${duration(s.keys.active_key_age_seconds)} old`)
+  if (s.detail) lines.push(c.yellow(`  ${s.detail}`))
+  const clients = (s.clients ?? []) as ClientStatus[]
+  lines.push(`  sessions ${s.sessions ?? '-'}, children ${s.children ?? '-'}, clients seen ${clients.length}`)
+  for (const cl of clients) {
+    lines.push(`  ${c.bold(safe(cl.name ?? '(unknown)'))} ${c.dim(cl.client_id)}`)
+    lines.push(`    sessions ${cl.sessions}; last 5 min: ${cl.requests_5m} requests, ${cl.errors_5m} errors; last used ${cl.last_used_at ?? 'never'}`)
+    for (const ch of cl.children) lines.push(`    child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
+  }
+  const warnings = (s.warnings ?? []) as Array<{time: string; level: string; message: string}>
+  if (warnings.length > 0) {
+    lines.push(c.bold('  last warnings'))
+    for (const w of warnings.slice(-10)) lines.push(`    ${w.time} ${w.level.toUpperCase()} ${safe(w.message)}`)
+  }
+  return lines
+}

@@ -1,0 +1,95 @@
+/**
+ * The body of `gatehouse status --json` (and GET /status on the status socket): what the daemon
+ * is, and what each client is doing. Built on demand from the running parts; reads only.
+ *
+ * Shape (times ISO 8601, durations in seconds, sizes in bytes):
+ * {running: true, url, issuer, pid, version, started_at, uptime_seconds, data_dir,
+ *  store: {kind: "sqlite", path}, keys: {source: "keychain"|"file", location, active_kid,
+ *  active_key_age_seconds}, sessions, children,
+ *  clients: [{client_id, name, sessions, children: [{pid, rss_bytes, uptime_seconds}],
+ *             requests_5m, errors_5m, last_used_at}],
+ *  warnings: [{time, level, message, fields}]}
+ */
+import type {Clock} from '../clock.js'
+import type {ActivityTracker} from './activity.js'
+import {residentBytes} from './process-identity.js'
+import type {RecentWarning} from './recent-warnings.js'
+import type {RuntimeRecord} from './runtime-record.js'
+
+export interface StatusSources {
+  record: RuntimeRecord
+  clock: Clock
+  /** The store, as `Store.describe()` names it: "sqlite /path" or "postgresql host:port/db" (no password). */
+  store: string
+  keyStorage: {kind: 'keychain' | 'file' | 'database'; location: string}
+  /** The signing keys, newest first (the active one has retiredAt null). */
+  signingKeys(): Promise<Array<{kid: string; createdAt: number; retiredAt: number | null}>>
+  /** A client's name and last use, if it exists. */
+  client(id: string): Promise<{name: string; lastUsedAt: number | null} | undefined>
+  gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}}
+  activity: ActivityTracker
+  warnings(): RecentWarning[]
+}
+
+export interface ClientStatus {
+  client_id: string
+  name: string | null
+  sessions: number
+  children: Array<{pid: number; rss_bytes: number | null; uptime_seconds: number}>
+  requests_5m: number
+  errors_5m: number
+  last_used_at: string | null
+}
+
+export async function buildStatusReport(src: StatusSources) {
+  const now = src.clock.now()
+  const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000))
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+  const snap = src.gateway.snapshot()
+  const activity = src.activity.snapshot()
+  const ids = new Set<string>([...snap.sessions.map((s) => s.clientId), ...snap.children.flatMap((c) => (c.clientId ? [c.clientId] : [])), ...activity.keys()])
+  const clients: ClientStatus[] = []
+  for (const id of [...ids].sort()) {
+    const stored = await src.client(id)
+    const act = activity.get(id)
+    const lastUsed = Math.max(stored?.lastUsedAt ?? 0, act?.lastRequestAt ?? 0)
+    clients.push({
+      client_id: id,
+      name: stored?.name ?? null,
+      sessions: snap.sessions.filter((s) => s.clientId === id).length,
+      children: await Promise.all(
+        snap.children.filter((c) => c.clientId === id).map(async (c) => ({pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})),
+      ),
+      requests_5m: act?.requests ?? 0,
+      errors_5m: act?.errors ?? 0,
+      last_used_at: lastUsed > 0 ? iso(lastUsed) : null,
+    })
+  }
+  const shared = snap.children.filter((c) => c.clientId === null)
+  const active = (await src.signingKeys()).find((k) => k.retiredAt === null)
+  const r = src.record
+  return {
+    running: true as const,
+    url: r.url,
+    issuer: r.issuer,
+    pid: r.pid,
+    version: r.version,
+    started_at: r.started_at,
+    uptime_seconds: seconds(now - Date.parse(r.started_at)),
+    data_dir: r.data_dir,
+    store: {kind: src.store.split(' ')[0], location: src.store.slice(src.store.indexOf(' ') + 1)},
+    keys: {
+      source: src.keyStorage.kind,
+      location: src.keyStorage.location,
+      active_kid: active?.kid ?? null,
+      active_key_age_seconds: active ? seconds(now - active.createdAt) : null,
+    },
+    sessions: snap.sessions.length,
+    children: snap.children.length,
+    ...(shared.length > 0 ? {shared_children: await Promise.all(shared.map(async (c) => ({pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),
+    clients,
+    warnings: src.warnings(),
+  }
+}
+
+export type StatusReport = Awaited<ReturnType<typeof buildStatusReport>>
