@@ -61,6 +61,8 @@ test('40 concurrent wrong passwords: the attempt is reserved before the hash, ha
   const answers = await Promise.all(Array.from({length: 40}, (_, i) => attacker.decide(page, {decision: 'approve', password: `guess number ${i}`})))
   const after = memoryOf(d.child.pid!)
   const by = (status: number) => answers.filter((a) => a.status === status)
+  const growthMb = (after.peakKb - before.rssKb) / 1024
+  t.diagnostic(`daemon RSS before the flood ${Math.round(before.rssKb / 1024)} MB, peak during it ${Math.round(after.peakKb / 1024)} MB (+${Math.round(growthMb)} MB); ${by(401).length} checked, ${by(429).length} refused`)
   // One session has a budget of 5 failures (1 spent on the warm-up); each is reserved before its
   // hash, so at most 4 of the 40 can be checked, however they interleave.
   assert.ok(by(401).length <= 4, `checked: ${by(401).length}`)
@@ -68,8 +70,6 @@ test('40 concurrent wrong passwords: the attempt is reserved before the hash, ha
   for (const a of by(429)) assert.ok(Number(a.headers['retry-after']) >= 1, 'Retry-After on every 429')
   // Memory: one scrypt (N=2^17, r=8: 128 MiB) at a time. Before the fix, up to four ran at once
   // (libuv's pool), each holding 128 MiB.
-  const growthMb = (after.peakKb - before.rssKb) / 1024
-  t.diagnostic(`daemon RSS before the flood ${Math.round(before.rssKb / 1024)} MB, peak during it ${Math.round(after.peakKb / 1024)} MB (+${Math.round(growthMb)} MB)`)
   assert.ok(growthMb < 200, `peak grew by ${Math.round(growthMb)} MB`)
 
   // 40 fresh sessions at once (a session costs nothing): the per-address budget and the hash
