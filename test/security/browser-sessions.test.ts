@@ -5,6 +5,8 @@
 // source addresses. Bounds: src/oauth/authorize/sessions.ts (here made small).
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import {manualClock} from '../../src/clock.js'
+import {createSessionStore, sessionDefaults} from '../../src/oauth/authorize/sessions.js'
 import {hashPassword} from '../../src/owner/password.js'
 import {generousLimits} from '../helpers/attacks.js'
 import {consentBrowser} from '../helpers/consent-browser.js'
@@ -55,4 +57,14 @@ test('a flood of anonymous sessions never logs the owner out nor drops the reque
   assert.ok(decided.location!.searchParams.get('code'))
   const still = await owner.open({...ask, client_id: a})
   assert.equal(still.status, 302, 'still logged in: remembered consent applies')
+})
+
+test('the session store itself: 20,000 anonymous sessions from one address and from many never evict a logged-in one (OWASP session management)', () => {
+  const clock = manualClock()
+  const sessions = createSessionStore({clock})
+  const owner = sessions.login(sessions.create('127.0.0.1'))
+  for (let i = 0; i < 10_000; i++) sessions.create('127.0.0.1')
+  for (let i = 0; i < 10_000; i++) sessions.create(`10.0.${i >> 8}.${i & 255}`)
+  assert.equal(sessions.get(owner.id)?.ownerAt, owner.ownerAt, 'still logged in')
+  assert.ok(sessions.size().anonymous <= sessionDefaults.maxAnonymous)
 })
