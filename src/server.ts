@@ -165,7 +165,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       clock,
       keyring,
       resolveResource,
-      limiter,
       scopes: supportedScopes,
       maxBodyBytes,
     })

@@ -11,7 +11,7 @@ import {refreshTokenGrant, refreshTokenRevoker, REFRESH_GRACE_MS} from '../grant
 import {loadRevokedGrants} from '../grants/revoked-grants.js'
 import type {Keyring} from '../keys/keyring.js'
 import {createOwnerLoginGuard, ownerLoginDefaults, type OwnerLoginLimits} from '../../owner/login-guard.js'
-import {createBuckets, type AuthFailureLimiter, type BucketLimit} from '../rate-limit.js'
+import {createBuckets, type BucketLimit} from '../rate-limit.js'
 import {createRegistrationEndpoint} from '../registration/register-endpoint.js'
 import type {ResourceResolver} from '../resource.js'
 import {createAuthorizationEndpoint} from './authorize-endpoint.js'
@@ -80,8 +80,6 @@ export async function createInteractiveAuthorization({
   clock: Clock
   keyring: Keyring
   resolveResource: ResourceResolver
-  /** Unused since owner logins have their own guard (options.ownerLogin); kept for the composition root. */
-  limiter?: AuthFailureLimiter
   /** Scopes this server offers; a function, as a policy reload changes them. */
   scopes: () => readonly string[]
   maxBodyBytes: number
