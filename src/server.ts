@@ -186,7 +186,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       clock,
       keyring,
       resolveResource,
-      limiter,
       scopes: supportedScopes,
       maxBodyBytes,
     })

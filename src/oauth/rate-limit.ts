@@ -34,7 +34,33 @@ export function createBuckets({burst, perMinute}: BucketLimit, clock: Clock, {ma
       if (buckets.size >= maxKeys && !buckets.has(key)) buckets.delete(buckets.keys().next().value!)
       buckets.set(key, {tokens: Math.max(0, tokens - 1), at: clock.now()})
     },
+    /** Gives back one attempt taken before (a reservation that turned out not to be a failure). */
+    give(key: string): void {
+      const tokens = level(key)
+      if (tokens + 1 >= burst) buckets.delete(key)
+      else buckets.set(key, {tokens: tokens + 1, at: clock.now()})
+    },
   }
+}
+
+export type Buckets = ReturnType<typeof createBuckets>
+
+/**
+ * The key under which a remote address is budgeted: an IPv4 address as is (also when written
+ * IPv4-mapped, `::ffff:a.b.c.d`), an IPv6 address by its /64 prefix, which is what one subscriber
+ * gets (RFC 6177 §2, RFC 4291 §2.5.4): counting single IPv6 addresses would give an attacker
+ * 2^64 budgets.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped) return mapped[1]!
+  if (!address.includes(':')) return address
+  const bare = address.split('%')[0]!.toLowerCase()
+  const [head = '', tail] = bare.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
 /**

@@ -3,12 +3,13 @@ import type {Clock} from '../../clock.js'
 import {readParams} from '../../http/body.js'
 import {NO_STORE} from '../../http/respond.js'
 import type {Handler} from '../../http/router.js'
+import {deviceTokenId, newDeviceToken} from '../../owner/device-token.js'
+import type {OwnerLoginGuard} from '../../owner/login-guard.js'
 import {verifyPassword} from '../../owner/password.js'
-import type {Store} from '../../store/types.js'
-import type {AuthFailureLimiter} from '../rate-limit.js'
+import type {ClientRecord, Store} from '../../store/types.js'
 import type {ResourceResolver} from '../resource.js'
 import type {CodeIssuer} from './code-issuer.js'
-import type {SessionCookie} from './cookies.js'
+import {DEVICE_COOKIE_MAX_AGE_S, type SessionCookie} from './cookies.js'
 import {AuthorizePageError, AuthorizeRedirectError} from './errors.js'
 import {consentPage, errorPage, sendPage} from './pages.js'
 import {parseAuthorizationRequest, type AuthorizationRequest, type ClientResolver} from './request.js'
@@ -16,14 +17,12 @@ import type {BrowserSession, SessionStore} from './sessions.js'
 
 /** The one subject of this server: its owner (a single-user gateway). */
 export const OWNER_SUBJECT = 'owner'
-/** The owner's login budget is kept under this key in the failure limiter. */
-const OWNER_KEY = '\u0000owner'
 
 /**
  * Sends the browser back to the client with the authorization response. Every response,
  * success or error, carries `iss` (RFC 9207 §2) and echoes `state` (RFC 6749 §4.1.2).
  */
-function redirectBack(res: ServerResponse, status: 302 | 303, target: {redirectUri: string; state: string | undefined}, issuer: string, params: Record<string, string>, headers: Record<string, string> = {}) {
+function redirectBack(res: ServerResponse, status: 302 | 303, target: {redirectUri: string; state: string | undefined}, issuer: string, params: Record<string, string>, headers: Record<string, string | string[]> = {}) {
   const url = new URL(target.redirectUri)
   for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v)
   if (target.state !== undefined) url.searchParams.append('state', target.state)
@@ -46,8 +45,9 @@ export function createAuthorizationEndpoint({
   supportedScopes,
   sessions,
   cookie,
+  deviceCookie,
   issueCode,
-  limiter,
+  loginGuard,
   autoApprove,
   maxBodyBytes,
   action,
@@ -61,8 +61,10 @@ export function createAuthorizationEndpoint({
   supportedScopes?: () => readonly string[]
   sessions: SessionStore
   cookie: SessionCookie
+  /** The owner's device token (src/owner/device-token.ts), set at login. */
+  deviceCookie: SessionCookie
   issueCode: CodeIssuer
-  limiter: AuthFailureLimiter
+  loginGuard: OwnerLoginGuard
   /** Development only (loopback issuer): approve every valid request without asking. */
   autoApprove: boolean
   maxBodyBytes: number
@@ -71,14 +73,34 @@ export function createAuthorizationEndpoint({
 }): {get: Handler; post: Handler} {
   const cookieFor = (s: BrowserSession) => cookie.serialize(s.id, (s.expiresAt - clock.now()) / 1000)
 
-  async function approve(res: ServerResponse, status: 302 | 303, request: AuthorizationRequest, headers: Record<string, string> = {}) {
+  async function approve(res: ServerResponse, status: 302 | 303, request: AuthorizationRequest, headers: Record<string, string | string[]> = {}) {
     const code = await issueCode(request, OWNER_SUBJECT)
     redirectBack(res, status, request, issuer, {code}, headers)
   }
 
+  /**
+   * Whether a remembered approval may stand in for the page. RFC 8252 §8.6: without assurance of
+   * the client's identity, a request is handled as if nothing had been approved before. Assured
+   * are a confidential client (a code is worth nothing without its credentials) and a redirect URI
+   * that is exactly a registered one; not a public client whose loopback redirect only matched
+   * with another port (RFC 8252 §7.3), which any program on this computer can listen on.
+   */
   async function remembered(request: AuthorizationRequest): Promise<boolean> {
+    const assured = request.client.authMethod !== 'none' || request.client.redirectUris.includes(request.redirectUri)
+    if (!assured) return false
     const consents = await store.consents.active(request.client.id, OWNER_SUBJECT)
     return consents.some((c) => request.scopes.every((s) => c.scopes.includes(s)))
+  }
+
+  /**
+   * Whether errors may be redirected to this client (RFC 9700 §4.11.2, RFC 6749 §4.1.2.1): its
+   * redirect URI is trusted only when the owner created the client with the CLI, has approved it
+   * (an active consent), or approves everything (auto-approve, where a valid request redirects at
+   * once anyway). Anyone can register a client, so for any other an error is a page of our own.
+   */
+  async function trusted(client: ClientRecord): Promise<boolean> {
+    if (autoApprove || client.registration === 'cli') return true
+    return (await store.consents.active(client.id, OWNER_SUBJECT)).length > 0
   }
 
   function showConsent(res: ServerResponse, status: number, request: AuthorizationRequest, session: BrowserSession, requestId: string, error?: string, headers: Record<string, string> = {}) {
@@ -111,6 +133,10 @@ export function createAuthorizationEndpoint({
       } catch (error) {
         if (error instanceof AuthorizePageError) return sendPage(res, error.status, error.title, errorPage(error.title, error.detail))
         if (error instanceof AuthorizeRedirectError) {
+          if (!(await trusted(error.target.client))) {
+            const detail = `${error.description} (${error.code}). This application is not approved yet, so the error is shown here and not sent to it.`
+            return sendPage(res, 400, 'Invalid request', errorPage('Invalid request', detail))
+          }
           return redirectBack(res, status, error.target, issuer, {error: error.code, error_description: error.description})
         }
         throw error
@@ -124,7 +150,7 @@ export function createAuthorizationEndpoint({
     let session = sessions.get(cookie.read(req))
     const headers: Record<string, string> = {}
     if (!session) {
-      session = sessions.create()
+      session = sessions.create(ctx.remoteAddress)
       headers['Set-Cookie'] = cookieFor(session)
     }
     if (session.ownerAt !== null && (await remembered(request))) return approve(res, 302, request, headers)
@@ -145,27 +171,40 @@ export function createAuthorizationEndpoint({
     ctx.clientId = request.client.id
     const decision = params.get('decision')
     if (decision === 'deny') {
-      sessions.settle(requestId)
+      sessions.settle(requestId, session.id)
       return redirectBack(res, 303, request, issuer, {error: 'access_denied', error_description: 'the owner denied the request'})
     }
     if (decision !== 'approve') throw new AuthorizePageError(400, 'Invalid request', 'decision must be approve or deny')
 
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string | string[]> = {}
     if (session.ownerAt === null) {
-      // Owner logins are rate-limited per address (CONTRACT.md, RFC 9700 §4.10 brute force).
-      const wait = limiter.retryAfter(OWNER_KEY, ctx.remoteAddress)
-      if (wait > 0) return showConsent(res, 429, request, session, requestId, `Too many failed attempts; try again in ${Math.ceil(wait)} seconds.`, {'Retry-After': String(Math.ceil(wait))})
       const hash = await store.owner.passwordHash()
       if (!hash) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: gatehouse owner set-password')
-      if (!(await verifyPassword(params.get('password') ?? '', hash))) {
-        limiter.failed(OWNER_KEY, ctx.remoteAddress)
-        return showConsent(res, 401, request, session, requestId, 'Wrong password.')
+      // Owner logins are rate-limited (CONTRACT.md; RFC 9700 §4.10): reserved before the hash,
+      // per session, per address or device, in all, and with bounded hashes at once (login-guard.ts).
+      const device = deviceCookie.read(req)
+      const deviceId = deviceTokenId(hash, device)
+      const attempt = loginGuard.reserve({sessionId: session.id, address: ctx.remoteAddress, deviceId})
+      if ('retryAfter' in attempt) {
+        const wait = String(attempt.retryAfter)
+        return showConsent(res, 429, request, session, requestId, `Too many login attempts; try again in ${wait} seconds.`, {'Retry-After': wait})
       }
-      limiter.succeeded(OWNER_KEY, ctx.remoteAddress)
+      let ok: boolean
+      try {
+        ok = await verifyPassword(params.get('password') ?? '', hash)
+      } finally {
+        attempt.release()
+      }
+      if (!ok) return showConsent(res, 401, request, session, requestId, 'Wrong password.')
+      attempt.refund()
+      // Answered meanwhile by a concurrent POST of this session?
+      if (!sessions.pending(requestId, session.id)) throw new AuthorizePageError(400, 'Request expired', 'this authorization request was already answered; start again from the application')
       session = sessions.login(session)
-      headers['Set-Cookie'] = cookieFor(session)
+      const cookies = [cookieFor(session)]
+      if (deviceId === undefined) cookies.push(deviceCookie.serialize(newDeviceToken(hash), DEVICE_COOKIE_MAX_AGE_S))
+      headers['Set-Cookie'] = cookies
     }
-    sessions.settle(requestId)
+    sessions.settle(requestId, session.id)
     await store.consents.remember({clientId: request.client.id, subject: OWNER_SUBJECT, scopes: request.scopes, at: clock.now()})
     await approve(res, 303, request, headers)
   }

@@ -10,14 +10,15 @@ import type {Grant} from '../grants/grant.js'
 import {refreshTokenGrant, refreshTokenRevoker, REFRESH_GRACE_MS} from '../grants/refresh-token.js'
 import {loadRevokedGrants} from '../grants/revoked-grants.js'
 import type {Keyring} from '../keys/keyring.js'
-import {createBuckets, type AuthFailureLimiter, type BucketLimit} from '../rate-limit.js'
+import {createOwnerLoginGuard, ownerLoginDefaults, type OwnerLoginLimits} from '../../owner/login-guard.js'
+import {createBuckets, type BucketLimit} from '../rate-limit.js'
 import {createRegistrationEndpoint} from '../registration/register-endpoint.js'
 import type {ResourceResolver} from '../resource.js'
 import {createAuthorizationEndpoint} from './authorize-endpoint.js'
 import {createClientResolver} from './client-resolver.js'
 import {createCodeIssuer} from './code-issuer.js'
-import {sessionCookie} from './cookies.js'
-import {createSessionStore} from './sessions.js'
+import {deviceCookie, sessionCookie} from './cookies.js'
+import {createSessionStore, type SessionLimits} from './sessions.js'
 
 export interface InteractiveOptions {
   /** Development only: approve every valid request without the owner (loopback issuer and bind only). */
@@ -40,6 +41,10 @@ export interface InteractiveOptions {
   metadataDocumentMaxBytes?: number
   /** Extra CA certificates for metadata-document fetches (tests; the daemon honours NODE_EXTRA_CA_CERTS). */
   metadataDocumentCa?: string
+  /** Budgets for the owner's password on the consent page (src/owner/login-guard.ts). */
+  ownerLogin?: Partial<OwnerLoginLimits>
+  /** Bounds of the in-memory browser sessions (src/oauth/authorize/sessions.ts). */
+  browserSessions?: Partial<SessionLimits>
 }
 
 export const interactiveDefaults = {
@@ -63,7 +68,6 @@ export async function createInteractiveAuthorization({
   clock,
   keyring,
   resolveResource,
-  limiter,
   scopes,
   maxBodyBytes,
 }: {
@@ -76,7 +80,6 @@ export async function createInteractiveAuthorization({
   clock: Clock
   keyring: Keyring
   resolveResource: ResourceResolver
-  limiter: AuthFailureLimiter
   /** Scopes this server offers; a function, as a policy reload changes them. */
   scopes: () => readonly string[]
   maxBodyBytes: number
@@ -132,10 +135,11 @@ export async function createInteractiveAuthorization({
     resolveClient: createClientResolver({clients, metadataDocuments: documents}),
     resolveResource,
     supportedScopes: scopes,
-    sessions: createSessionStore({clock}),
+    sessions: createSessionStore({clock, limits: options.browserSessions ?? {}}),
     cookie: sessionCookie({secure: issuerUrl.protocol === 'https:'}),
+    deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
     issueCode: createCodeIssuer({store, clock}),
-    limiter,
+    loginGuard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock}),
     autoApprove,
     maxBodyBytes,
     action: `${issuer}/oauth/authorize`,

@@ -5,6 +5,22 @@ import {NO_STORE} from '../../http/respond.js'
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"'`]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;'})[c]!)
 
+/**
+ * Text a client chose, for a page: escaped, and with control and format characters (bidi
+ * overrides and isolates, zero-width characters, line separators: Unicode Cc, Cf, Zl, Zp, lone
+ * surrogates) shown as visible `<U+202E>` instead of acting. Registration refuses them
+ * (client-metadata.ts); this also covers records stored before it did.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu
+const shown = (s: string) => escapeHtml(s.replace(INVISIBLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`))
+
+/**
+ * Client text isolated from the page's own (Unicode bidi algorithm, UAX #9 §2.7; HTML `<bdi>`):
+ * a right-to-left name, or neutral characters at its ends, cannot reorder the sentence around it.
+ * Names take their direction from their first strong character; identifiers and URLs are LTR.
+ */
+const isolated = (s: string, dir: 'auto' | 'ltr' = 'auto') => `<bdi dir="${dir}">${shown(s)}</bdi>`
+
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}code{background:#f2f2f2;padding:0 .25rem;word-break:break-all}.warn{background:#fff4d6;padding:.5rem .75rem;border-radius:4px}
 .error{background:#fde2e1;padding:.5rem .75rem;border-radius:4px}ul{padding-left:1.2rem}label{display:block;margin:1rem 0 .25rem}
@@ -20,7 +36,7 @@ button{font-size:1rem;padding:.5rem 1.25rem;cursor:pointer}button.approve{backgr
 export function sendPage(res: ServerResponse, status: number, title: string, body: (nonce: string) => string, headers: Record<string, string> = {}): void {
   const nonce = randomBytes(16).toString('base64')
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head><body>${body(nonce)}</body></html>`
+<title>${shown(title)}</title><style nonce="${nonce}">${STYLE}</style></head><body>${body(nonce)}</body></html>`
   res.writeHead(status, {
     ...NO_STORE,
     'Content-Type': 'text/html; charset=utf-8',
@@ -34,7 +50,7 @@ export function sendPage(res: ServerResponse, status: number, title: string, bod
 }
 
 export function errorPage(title: string, detail: string) {
-  return () => `<h1>${escapeHtml(title)}</h1><p class="error">${escapeHtml(detail)}</p>
+  return () => `<h1>${shown(title)}</h1><p class="error">${shown(detail)}</p>
 <p>Nothing was authorized. Go back to the application and start again; if this keeps happening, its setup is wrong.</p>`
 }
 
@@ -63,14 +79,14 @@ export function consentPage(v: ConsentView) {
   const origin = {
     cli: 'created with the gatehouse CLI',
     dynamic: 'registered itself with this server (its name is its own claim)',
-    metadata_document: `described by the metadata document at ${v.clientId}`,
+    metadata_document: `described by the metadata document at ${isolated(v.clientId, 'ltr')}`,
   }[v.registration]
-  const scopes = v.scopes.length ? v.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('') : '<li>(no scope)</li>'
-  return () => `<h1>Allow ${escapeHtml(v.clientName)} to use this MCP server?</h1>
+  const scopes = v.scopes.length ? v.scopes.map((s) => `<li><code>${isolated(s, 'ltr')}</code></li>`).join('') : '<li>(no scope)</li>'
+  return () => `<h1>Allow ${isolated(v.clientName)} to use this MCP server?</h1>
 ${v.error ? `<p class="error">${escapeHtml(v.error)}</p>` : ''}
-<p><strong>${escapeHtml(v.clientName)}</strong> (<code>${escapeHtml(v.clientId)}</code>), ${escapeHtml(origin)}, asks for:</p>
+<p><strong>${isolated(v.clientName)}</strong> (<code>${isolated(v.clientId, 'ltr')}</code>), ${origin}, asks for:</p>
 <ul>${scopes}</ul>
-<p>If you approve, access is sent to <strong>${escapeHtml(host)}</strong><br><code>${escapeHtml(v.redirectUri)}</code></p>
+<p>If you approve, access is sent to <strong>${isolated(host, 'ltr')}</strong><br><code>${isolated(v.redirectUri, 'ltr')}</code></p>
 ${loopback ? '<p class="warn">This goes to a program on this computer (a loopback address). Approve only if you just started the connection from that program.</p>' : ''}
 <form method="post" action="${escapeHtml(v.action)}">
 <input type="hidden" name="request_id" value="${escapeHtml(v.requestId)}">

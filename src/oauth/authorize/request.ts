@@ -61,7 +61,7 @@ export async function parseAuthorizationRequest(
 
   const state = one('state').value
   const fail = (code: string, description: string) =>
-    new AuthorizeRedirectError(code, description, {redirectUri, state: state !== undefined && state.length <= MAX_STATE ? state : undefined})
+    new AuthorizeRedirectError(code, description, {redirectUri, state: state !== undefined && state.length <= MAX_STATE ? state : undefined, client})
   for (const key of new Set(query.keys())) {
     if (query.getAll(key).length > 1) throw fail('invalid_request', `parameter ${key} is repeated`)
   }

@@ -63,7 +63,9 @@ export function checkClientMetadata(document: Record<string, unknown>, {supporte
     } catch (error) {
       throw new InvalidClientMetadata((error as Error).message)
     }
+    refuseInvisible('client_name', name)
   }
+  for (const u of uris as string[]) refuseInvisible('redirect_uris', u)
 
   const extra: Record<string, string> = {}
   for (const key of INFO_URLS) {
@@ -79,6 +81,19 @@ export function checkClientMetadata(document: Record<string, unknown>, {supporte
     extra[key] = v
   }
   return {name, redirectUris: [...new Set(uris as string[])], authMethod, grantTypes: [...new Set(grantTypes as string[])], scopes, extra}
+}
+
+/**
+ * Control and format characters (Unicode Cc, Cf, Zl, Zp, and lone surrogates): bidi overrides
+ * and isolates (U+202A-U+202E, U+2066-U+2069), marks (U+200E, U+200F, U+061C), zero-width
+ * characters, line separators. In a name or URI the consent page shows they can reverse or hide
+ * the page's own words (Unicode TR36 §2.3 bidirectional spoofing; MCP security best practices,
+ * consent UI): refused with invalid_client_metadata (RFC 7591 §3.2.2).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u
+export function refuseInvisible(member: string, value: string): void {
+  const m = INVISIBLE.exec(value)
+  if (m) throw new InvalidClientMetadata(`${member} contains the invisible or control character U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
 }
 
 /** The client record a self-described client (RFC 7591 registration, or a metadata document) becomes. */
