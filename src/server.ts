@@ -255,6 +255,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       origins: createOriginPolicy({issuer: issuerUrl, allowedOrigins: options.allowedOrigins ?? []}),
       tls: Boolean(tls),
       issuerPath: issuerUrl.pathname === '/' ? '' : issuerUrl.pathname.replace(/\/+$/, ''),
+      bodies: bodyBounds(limits, Math.max(maxBodyBytes, options.gateway?.maxBodyBytes ?? defaultGatewayLimits.maxBodyBytes)),
     })
     dispatch = (req, res) => void app(req, res)
 
@@ -286,6 +287,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     await runAll(cleanup)
     throw error
   }
+}
+
+/** Body bounds that always let one body of the largest allowed size through. */
+function bodyBounds(limits: HttpLimits, largestBody: number): HttpLimits {
+  const perClient = Math.max(limits.maxBodyBytesInFlightPerClient, largestBody)
+  return {...limits, maxBodyBytesInFlightPerClient: perClient, maxBodyBytesInFlight: Math.max(limits.maxBodyBytesInFlight, perClient)}
 }
 
 async function runAll(steps: Array<() => Promise<void> | void>): Promise<void> {

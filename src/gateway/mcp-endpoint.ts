@@ -9,7 +9,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../clock.js'
 import type {Logger} from '../log.js'
 import {quote, type BearerCheck} from './bearer.js'
-import {BodyTooLargeError, InvalidUtf8Error, readBodyText} from '../http/body.js'
+import {BodyRefusedError, InvalidUtf8Error, readBodyText, sendRefusal} from '../http/body.js'
 import {Exchange} from './exchange.js'
 import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, paramsOf, type JsonRpcMessage} from './json-rpc.js'
 import type {Multiplexer} from './multiplexer.js'
@@ -108,7 +108,7 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     try {
       text = await readBodyText(req, limits.maxBodyBytes)
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return fail(res, 413, ErrorCode.InvalidRequest, error.message, {connection: 'close'})
+      if (error instanceof BodyRefusedError) return sendRefusal(res, error, 'application/json', errorResponse(null, error.status === 503 ? ErrorCode.InternalError : ErrorCode.InvalidRequest, error.message))
       if (error instanceof InvalidUtf8Error) return fail(res, 400, ErrorCode.ParseError, error.message)
       throw error
     }
