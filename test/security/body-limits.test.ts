@@ -87,7 +87,7 @@ test('40 concurrent 4 MiB calls: bodies held at once are bounded (503 + Retry-Af
         body,
         signal: AbortSignal.timeout(120_000),
         dispatcher: race,
-      } as RequestInit)
+      } as unknown as RequestInit)
       return {status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text()}
     }).map((p) => p.catch((e: Error) => ({status: 0, retryAfter: null, text: `${e.message}: ${String((e.cause as Error | undefined)?.message ?? e.cause)} at ${Date.now() - t0} ms`}))),
   )
