@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import type {Server} from 'node:http'
 import {systemClock, type Clock} from './clock.js'
-import {issuerString, resolveIssuer} from './config/issuer.js'
+import {issuerString, issuerViews, resolveIssuer} from './config/issuer.js'
 import {GatehouseError} from './errors.js'
 import {createApp} from './http/app.js'
 import {createHostGuard, createOriginPolicy, isLoopbackAddress} from './http/guards.js'
@@ -10,6 +10,7 @@ import {NO_STORE, sendJson} from './http/respond.js'
 import {createRouter, type Handler, type Route} from './http/router.js'
 import {createGateway, type GatewayLimits, type Isolation} from './gateway/gateway.js'
 import {createScopeGuard} from './gateway/scope-guard.js'
+import {resourceView, slashSuffixed} from './gateway/resource-metadata.js'
 import {createLogger, type Logger} from './log.js'
 import {createAuditLog} from './audit/audit-log.js'
 import {openPolicy} from './policy/policy.js'
@@ -157,6 +158,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const issuer = issuerString(issuerUrl)
     const urls = endpointUrls(issuer)
     const resource = `${issuer}/mcp`
+    // Every loopback name that reaches this listener, when no --issuer was given (config/issuer.ts).
+    const views = issuerViews({issuerUrl, explicit: Boolean(options.issuer), host})
+    const resources = views.all.map((i) => `${i}/mcp`)
 
     const audit = createAuditLog({store, clock, logger, retentionDays: options.auditRetentionDays})
     cleanup.unshift(() => audit.close())
@@ -169,8 +173,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const usage = createUsageRecorder({store, clock, logger})
     cleanup.unshift(() => usage.close())
     const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
-    const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: [urls.token, issuer]})
-    const resolveResource = createResourceResolver(resource)
+    const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: views.all.flatMap((i) => [endpointUrls(i).token, i])})
+    const resolveResource = createResourceResolver(resources)
     const activity = createActivityTracker({clock})
     const maxBodyBytes = options.maxOAuthBodyBytes ?? defaults.maxOAuthBodyBytes
 
@@ -191,25 +195,28 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     })
     cleanup.unshift(() => interactive.close())
     const {revokedGrants} = interactive
-    const verifier = createTokenVerifier({issuer, audiences: [resource], keyring, clients, revocations, clock, revokedGrants})
+    const verifier = createTokenVerifier({issuer, audiences: resources, keyring, clients, revocations, clock, revokedGrants})
 
     const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource}), ...interactive.grants]
-    const buildMetadata = () =>
+    // One document per served name (RFC 8414 §3.3: `issuer` is the URL the client used). The
+    // browser flow stays on the canonical authorization endpoint, where its cookies and form live.
+    const buildMetadata = (view: string) =>
       authorizationServerMetadata({
-        urls: {...urls, ...interactive.urls},
+        urls: {...endpointUrls(view), ...interactive.urls, ...(interactive.urls.registration ? {registration: `${view}/oauth/register`} : {})},
         grantTypes: grants.map((g) => g.type),
         scopes: supportedScopes(),
         authMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', ...interactive.authMethods],
         extra: interactive.metadata,
       })
-    let metadata = buildMetadata()
-    policy?.onChange(() => (metadata = buildMetadata()))
+    const buildAll = () => new Map(views.all.map((v) => [v, buildMetadata(v)]))
+    let metadata = buildAll()
+    policy?.onChange(() => (metadata = buildAll()))
     const tokenEndpoint = createTokenEndpoint({grants, authenticate, maxBodyBytes, audit, limiter: requestLimiter, defaultRateLimit: options.tokenRateLimit ?? null})
 
     const routes: Route[] = [
       // For the load balancer: 200 when the store answers and a signing key is loaded, else 503; no detail.
       {method: 'GET', path: '/healthz', cors: 'public', handler: createHealthCheck({store, keyring})},
-      {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (_q, res) => sendJson(res, 200, metadata, {'Cache-Control': 'public, max-age=60'})},
+      {method: 'GET', path: '/.well-known/oauth-authorization-server', cors: 'public', handler: (req, res) => sendJson(res, 200, metadata.get(views.forHost(req.headers.host))!, {'Cache-Control': 'public, max-age=60', Vary: 'Host'})},
       {
         method: 'GET',
         path: '/.well-known/jwks.json',
@@ -229,7 +236,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     ]
     const gateway = createGateway({
       verifier,
-      resource,
+      resource: resources,
+      viewFor: (req) => resourceView(views.forHost(req.headers.host), slashSuffixed(req.url)),
       resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,
       authorizationServers: [issuer],
       scopesSupported: () => supportedScopes(),
@@ -264,12 +272,17 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     await gateway.ready
     // The access log's client id is filled in by the gateway's bearer check.
     const mcp: Handler = (req, res, ctx) => gateway.handle(req, res, ctx)
-    const resourceMetadata: Handler = (_q, res) => sendJson(res, 200, gateway.protectedResourceMetadata(), {'Cache-Control': 'public, max-age=60'})
+    const resourceMetadata: Handler = (req, res) => sendJson(res, 200, gateway.protectedResourceMetadata(req), {'Cache-Control': 'public, max-age=60', Vary: 'Host'})
     routes.push(
       {method: 'POST', path: '/mcp', cors: 'restricted', handler: mcp},
       {method: 'GET', path: '/mcp', cors: 'restricted', handler: mcp},
       {method: 'DELETE', path: '/mcp', cors: 'restricted', handler: mcp},
+      // `/mcp/` is the same endpoint: clients that add the slash get the same challenge and discovery.
+      {method: 'POST', path: '/mcp/', cors: 'restricted', handler: mcp},
+      {method: 'GET', path: '/mcp/', cors: 'restricted', handler: mcp},
+      {method: 'DELETE', path: '/mcp/', cors: 'restricted', handler: mcp},
       {method: 'GET', path: '/.well-known/oauth-protected-resource/mcp', cors: 'public', handler: resourceMetadata},
+      {method: 'GET', path: '/.well-known/oauth-protected-resource/mcp/', cors: 'public', handler: resourceMetadata},
       {method: 'GET', path: '/.well-known/oauth-protected-resource', cors: 'public', handler: resourceMetadata},
     )
 
@@ -280,6 +293,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       origins: createOriginPolicy({issuer: issuerUrl, allowedOrigins: options.allowedOrigins ?? []}),
       tls: Boolean(tls),
       issuerPath: issuerUrl.pathname === '/' ? '' : issuerUrl.pathname.replace(/\/+$/, ''),
+      bodies: bodyBounds(limits, Math.max(maxBodyBytes, options.gateway?.maxBodyBytes ?? defaultGatewayLimits.maxBodyBytes)),
     })
     dispatch = (req, res) => void app(req, res)
 
@@ -337,6 +351,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     await runAll(cleanup)
     throw error
   }
+}
+
+/** Body bounds that always let one body of the largest allowed size through. */
+function bodyBounds(limits: HttpLimits, largestBody: number): HttpLimits {
+  const perClient = Math.max(limits.maxBodyBytesInFlightPerClient, largestBody)
+  return {...limits, maxBodyBytesInFlightPerClient: perClient, maxBodyBytesInFlight: Math.max(limits.maxBodyBytesInFlight, perClient)}
 }
 
 async function runAll(steps: Array<() => Promise<void> | void>): Promise<void> {

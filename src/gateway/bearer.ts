@@ -21,21 +21,25 @@ export function createBearerCheck({
   now,
 }: {
   verifier: TokenVerifier
-  resource: string
-  resourceMetadataUrl: string
+  /** The audience(s) accepted: the MCP endpoint under each name the daemon serves (config/issuer.ts). */
+  resource: string | readonly string[]
+  /** The metadata URL for the challenge, or a function of the request (the name and path the client used). */
+  resourceMetadataUrl: string | ((req: IncomingMessage) => string)
   now: () => number
 }): BearerCheck {
-  const challenge = bearerChallenge({resource_metadata: resourceMetadataUrl})
-  const refuse = (description: string): BearerResult => ({
-    ok: false,
-    status: 401,
-    description,
-    wwwAuthenticate: bearerChallenge({resource_metadata: resourceMetadataUrl, error: 'invalid_token', error_description: description}),
-  })
+  const audiences = new Set(typeof resource === 'string' ? [resource] : resource)
+  const metadataUrl = (req: IncomingMessage) => (typeof resourceMetadataUrl === 'string' ? resourceMetadataUrl : resourceMetadataUrl(req))
+  const challengeFor = (req: IncomingMessage) => bearerChallenge({resource_metadata: metadataUrl(req)})
   return async function checkBearer(req) {
+    const refuse = (description: string): BearerResult => ({
+      ok: false,
+      status: 401,
+      description,
+      wwwAuthenticate: bearerChallenge({resource_metadata: metadataUrl(req), error: 'invalid_token', error_description: description}),
+    })
     const header = req.headers.authorization
     if (header === undefined || header === '') {
-      return {ok: false, status: 401, description: 'missing bearer token', wwwAuthenticate: challenge}
+      return {ok: false, status: 401, description: 'missing bearer token', wwwAuthenticate: challengeFor(req)}
     }
     const match = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i.exec(header)
     if (!match) return refuse('the Authorization header is not a Bearer token')
@@ -46,7 +50,7 @@ export function createBearerCheck({
       if (error instanceof InvalidTokenError) return refuse(error.description)
       throw error
     }
-    if (principal.audience !== resource) return refuse('the token is not for this resource')
+    if (!audiences.has(principal.audience)) return refuse('the token is not for this resource')
     if (principal.expiresAt <= now()) return refuse('the token has expired')
     return {ok: true, principal}
   }

@@ -34,8 +34,8 @@ export interface ChildProcessOptions {
   logger: Logger
   maxLineBytes: number
   onLine(line: string): void
-  /** A stdout line longer than maxLineBytes was dropped; tail holds its last bytes. */
-  onOversize(bytes: number, tail: string): void
+  /** A stdout line longer than maxLineBytes was dropped; tail and head hold its last and first bytes. */
+  onOversize(bytes: number, tail: string, head: string): void
   onExit(exit: ChildExit): void
 }
 

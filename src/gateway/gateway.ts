@@ -33,7 +33,7 @@ import type {ScopeGuard} from './scope-guard.js'
 import {Multiplexer} from './multiplexer.js'
 import type {Principal, TokenVerifier} from './principal.js'
 import {reapLeftoverChildren} from './reaper.js'
-import {protectedResourceMetadata} from './resource-metadata.js'
+import {protectedResourceMetadata, type ResourceView} from './resource-metadata.js'
 import type {Session} from './session.js'
 import {SessionTable} from './sessions.js'
 
@@ -71,8 +71,10 @@ export const DEFAULT_REVOCATION_CHECK_MS = 250
 
 export interface GatewayOptions {
   verifier: TokenVerifier
-  /** Absolute URL of the MCP endpoint; tokens must carry it as audience. */
-  resource: string
+  /** Absolute URL of the MCP endpoint (or one per name the daemon serves); tokens must carry one as audience. */
+  resource: string | readonly string[]
+  /** The resource as seen under the request's Host and path (RFC 9728 §3.3); default: the options above. */
+  viewFor?: (req: IncomingMessage) => ResourceView
   /** Absolute URL of /.well-known/oauth-protected-resource/mcp. */
   resourceMetadataUrl: string
   authorizationServers: string[]
@@ -102,8 +104,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** Everything under /mcp (POST, GET, DELETE), including the bearer check. */
   handle(req: IncomingMessage, res: ServerResponse, log?: {clientId?: string}): Promise<void>
-  /** The RFC 9728 document for /.well-known/oauth-protected-resource/mcp. */
-  protectedResourceMetadata(): Record<string, unknown>
+  /** The RFC 9728 document for /.well-known/oauth-protected-resource/mcp, as seen by the request's Host and path. */
+  protectedResourceMetadata(req?: IncomingMessage): Record<string, unknown>
   stats(): {sessions: number; children: number}
   /** Ends sessions and stops every child (SIGTERM, then SIGKILL after killGraceMs). */
   close(): Promise<void>
@@ -284,7 +286,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     checkBearer: createBearerCheck({
       verifier: options.verifier,
       resource: options.resource,
-      resourceMetadataUrl: options.resourceMetadataUrl,
+      resourceMetadataUrl: options.viewFor ? (req) => options.viewFor!(req).resourceMetadataUrl : options.resourceMetadataUrl,
       now: () => clock.now(),
     }),
     sessions,
@@ -348,8 +350,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const revocationTimer = setInterval(runRevocationCheck, limits.revocationCheckMs ?? DEFAULT_REVOCATION_CHECK_MS)
   revocationTimer.unref()
   const scopesSupported = options.scopesSupported
-  const metadata = () =>
-    protectedResourceMetadata({...options, scopesSupported: typeof scopesSupported === 'function' ? scopesSupported() : scopesSupported})
+  const metadata = (req?: IncomingMessage) => {
+    const view = req && options.viewFor ? options.viewFor(req) : {resource: [options.resource].flat()[0]!, authorizationServers: options.authorizationServers}
+    return protectedResourceMetadata({...view, scopesSupported: typeof scopesSupported === 'function' ? scopesSupported() : scopesSupported})
+  }
 
   return {
     ready,

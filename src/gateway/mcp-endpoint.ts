@@ -11,7 +11,7 @@ import {bearerChallenge} from '../http/challenge.js'
 import {missingScopes} from '../policy/policy.js'
 import type {Logger} from '../log.js'
 import type {BearerCheck} from './bearer.js'
-import {BodyTooLargeError, InvalidUtf8Error, readBodyText} from '../http/body.js'
+import {BodyRefusedError, InvalidUtf8Error, readBodyText, sendRefusal} from '../http/body.js'
 import {Exchange, type ExchangePolicy} from './exchange.js'
 import {ErrorCode, errorResponse, isId, jsonDepthExceeds, MAX_JSON_DEPTH, paramsOf, type JsonRpcMessage} from './json-rpc.js'
 import type {Multiplexer} from './multiplexer.js'
@@ -128,7 +128,7 @@ export function createMcpEndpoint(deps: EndpointDeps) {
     try {
       text = await readBodyText(req, limits.maxBodyBytes)
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return fail(res, 413, ErrorCode.InvalidRequest, error.message, {connection: 'close'})
+      if (error instanceof BodyRefusedError) return sendRefusal(res, error, 'application/json', errorResponse(null, error.status === 503 ? ErrorCode.InternalError : ErrorCode.InvalidRequest, error.message))
       if (error instanceof InvalidUtf8Error) return fail(res, 400, ErrorCode.ParseError, error.message)
       throw error
     }

@@ -28,7 +28,9 @@ import type {Exchange} from './exchange.js'
 import {IdMap, type Pending} from './id-map.js'
 import {ErrorCode, isId, metaOf, paramsOf, parseMessage, type JsonRpcMessage} from './json-rpc.js'
 import {LATEST_VERSION} from './protocol-version.js'
-import {replaceTrailingId, startsAsResult, trailingId} from './response-line.js'
+import {classifyChildMessage, createNoiseLog} from './child-message.js'
+import {oversizedResponseId} from './oversize-line.js'
+import {fastResponseId, replaceTrailingId} from './response-line.js'
 import {logLevelRank, type Session, type SessionHost} from './session.js'
 
 export interface MultiplexerOptions {
@@ -87,9 +89,12 @@ export class Multiplexer implements SessionHost {
   private readonly ids = new IdMap()
   private nextServerRequest = 1
   private readonly logger: Logger
+  /** Lines on the child's stdout that are not JSON-RPC messages: logged (bounded) and dropped. */
+  private readonly noise: ReturnType<typeof createNoiseLog>
 
   constructor(private readonly options: MultiplexerOptions) {
     this.logger = options.logger
+    this.noise = createNoiseLog(options.logger, options.tag)
     this.idleSince = options.clock.now()
     this.ready = this.start()
     // Nobody may be awaiting ready when it fails (e.g. stopped early); that is not unhandled.
@@ -159,7 +164,7 @@ export class Multiplexer implements SessionHost {
       logger,
       maxLineBytes: this.options.maxLineBytes,
       onLine: (line) => this.onLine(line),
-      onOversize: (bytes, tail) => this.onOversize(bytes, tail),
+      onOversize: (bytes, tail, head) => this.onOversize(bytes, tail, head),
       onExit: (exit) => this.onExit(exit),
     })
     this.child = child
@@ -328,42 +333,37 @@ export class Multiplexer implements SessionHost {
   // ---- child -> client ---------------------------------------------------------------------
 
   private onLine(line: string): void {
-    if (startsAsResult(line)) {
-      const tail = trailingId(line)
-      if (tail !== undefined) {
-        const p = this.ids.take(tail.id)
-        if (p === undefined) {
-          this.logger.warn('child answered an unknown or finished request; dropped', {child: this.options.tag, id: tail.id})
-        } else if (p.onResponse) {
-          p.onResponse(parseMessage(line) ?? {})
-        } else {
-          this.respond(p, replaceTrailingId(line, tail.at, p.idJson))
-        }
-        return
+    // The fast path: a success response of the shape argued in response-line.ts.
+    const tail = fastResponseId(line)
+    if (tail !== undefined) {
+      const p = this.ids.take(tail.id)
+      if (p === undefined) {
+        this.logger.warn('child answered an unknown or finished request; dropped', {child: this.options.tag, id: tail.id})
+      } else if (p.onResponse) {
+        p.onResponse(parseMessage(line) ?? {})
+      } else {
+        this.respond(p, replaceTrailingId(line, tail.at, p.idJson))
       }
-    }
-    const msg = parseMessage(line)
-    if (msg === undefined || Array.isArray(msg)) {
-      this.logger.warn('child wrote something that is not a JSON-RPC message; dropped', {
-        child: this.options.tag,
-        bytes: line.length,
-      })
       return
     }
-    if (typeof msg.method === 'string') {
-      if (msg.id !== undefined) this.onChildRequest(msg)
-      else this.onChildNotification(msg, line)
-    } else if (msg.id !== undefined) {
-      this.onChildResponse(msg)
-    } else {
-      this.logger.warn('child wrote an invalid JSON-RPC message; dropped', {child: this.options.tag})
+    // Everything else is parsed and validated: only JSON-RPC 2.0 messages go on (child-message.ts).
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      return this.noise('not JSON', line.length)
     }
+    const m = classifyChildMessage(value)
+    if (m.kind === 'noise') this.noise(m.reason, line.length, m.keys)
+    else if (m.kind === 'request') this.onChildRequest(m.msg)
+    else if (m.kind === 'notification') this.onChildNotification(m.msg, line)
+    else this.onChildResponse(m.msg)
   }
 
-  private onOversize(bytes: number, tail: string): void {
+  private onOversize(bytes: number, tail: string, head: string): void {
     // The message is lost; if it was a response, fail that request now rather than at its timeout.
-    const t = trailingId(tail)
-    const p = t ? this.ids.take(t.id) : undefined
+    const id = oversizedResponseId(head, tail)
+    const p = typeof id === 'number' ? this.ids.take(id) : undefined
     this.logger.warn('child wrote a line longer than maxLineBytes; dropped', {
       child: this.options.tag,
       bytes,

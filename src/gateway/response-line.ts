@@ -1,17 +1,33 @@
 /**
- * The hot path's shortcut: most stdio servers (every one built on the official SDKs) write a
- * response as `{"result":...,"jsonrpc":"2.0","id":7}`: the id last. When a child's line has
- * that shape, the gateway finds the id from the end of the line and splices the client's id in,
- * without parsing or re-serializing the result.
+ * The hot path's shortcut: most stdio servers (every one built on the official TypeScript SDK)
+ * write a response as `{"result":...,"jsonrpc":"2.0","id":7}`: the id last, `jsonrpc` just before
+ * it. When a child's line has exactly that shape, the gateway finds the id from the end of the
+ * line and splices the client's id in, without parsing or re-serializing the result.
  *
- * Why the shortcut is safe: if a valid JSON text ends with `,"id":123}` (or `{"id":123}`), the
- * final `}` closes the top-level object; `123` is a value, so the string before `:` is a key; the
- * quote opening it follows `,` or `{` (so it is not escaped) and `id` holds no quote, so that key
- * is exactly "id", at the top level. A line whose first key is "result" is a response (a request
- * or notification would need a "method" key, which a response must not have). Anything else
- * takes the slow path (JSON.parse), as does any line the child writes that is not valid JSON:
- * the caller parses lines it cannot take the shortcut for, and validity of the shortcut's lines
- * is the child's contract (MCP 2025-11-25 transports §stdio: stdout carries only valid messages).
+ * Why the shortcut is safe, for a valid JSON text (the argument reads the line backwards):
+ * 1. It ends with `"id":123}`. The final `}` closes the top-level object; `123` is a number
+ *    value, so the `:` before it is outside any string and the string before it is a key. That
+ *    key's closing quote is right before `:`, its content `id` holds no quote, and its opening
+ *    quote follows `,` (checked below), which is not a backslash, so the quote is not escaped:
+ *    the key is exactly "id", a member of the top-level object.
+ * 2. The `,` before it is therefore structural, and what precedes it is the previous member of
+ *    the same object: `"jsonrpc":"2.0"`. Its value is a string: its closing quote precedes the
+ *    structural `,`; its content `2.0` holds no quote, and its opening quote follows `:` (not a
+ *    backslash), so the value is exactly "2.0". By the argument of step 1 the key is exactly
+ *    "jsonrpc", preceded by `,` or `{`, a member of the same top-level object (values of both
+ *    members are primitives: no nesting in between). JSON.parse keeps the last of duplicate
+ *    keys; so does this reading, as both members are the object's last.
+ * 3. The first key is "result" (`{"result":` at the start). A valid JSON-RPC 2.0 message with a
+ *    result is a response (JSON-RPC 2.0 §5), unless it also has a "method" (a request or
+ *    notification must not carry a result) or an "error" (§5: not both). Such a member would
+ *    need the text `"method"` or `"error"` outside a string (inside a string its quotes are
+ *    escaped); a line holding either text anywhere takes the slow path, which validates
+ *    (src/gateway/child-message.ts). A false positive (the text inside a value) only costs a parse.
+ * So a line that passes is a JSON-RPC 2.0 success response with that numeric id, or not valid
+ * JSON at all; the latter is the child's fault and reaches only the caller of that id (MCP
+ * 2025-11-25 transports §stdio: stdout carries only valid messages). Lines that fail any check,
+ * including log noise without `"jsonrpc":"2.0"`, take the slow path: parsed and validated, and
+ * dropped (logged) unless they are a JSON-RPC 2.0 message (issue 11, item 16).
  */
 export interface TrailingId {
   id: number
@@ -20,6 +36,7 @@ export interface TrailingId {
 }
 
 const MAX_DIGITS = 15
+const JSONRPC_MEMBER = '"jsonrpc":"2.0"'
 
 /** The numeric top-level id at the very end of a compact JSON object line, if there is one. */
 export function trailingId(line: string): TrailingId | undefined {
@@ -43,6 +60,24 @@ export function trailingId(line: string): TrailingId | undefined {
 
 /** True when the line's first key is "result": a success response. */
 export const startsAsResult = (line: string): boolean => line.startsWith('{"result":')
+
+/**
+ * The id of a line that is, by the argument above, a JSON-RPC 2.0 success response written as
+ * `{"result":…,"jsonrpc":"2.0","id":N}` with no "method" or "error" member; undefined for any
+ * other line (which then takes the slow path).
+ */
+export function fastResponseId(line: string): TrailingId | undefined {
+  if (!startsAsResult(line)) return undefined
+  const tail = trailingId(line)
+  if (tail === undefined) return undefined
+  const comma = tail.at - 6 // the `,` before `"id":`
+  const member = comma - JSONRPC_MEMBER.length
+  if (line.charCodeAt(comma) !== 44 || !line.startsWith(JSONRPC_MEMBER, member)) return undefined
+  const sep = line.charCodeAt(member - 1)
+  if (sep !== 44 /* , */ && sep !== 123 /* { */) return undefined
+  if (line.includes('"method"') || line.includes('"error"')) return undefined
+  return tail
+}
 
 /** The line with its trailing id replaced by the given JSON-encoded id. */
 export const replaceTrailingId = (line: string, at: number, idJson: string): string => line.slice(0, at) + idJson + '}'

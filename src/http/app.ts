@@ -1,9 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Logger} from '../log.js'
+import {setBodyContext} from './body.js'
+import {BodyBudget} from './body-budget.js'
 import {HttpError, badRequest} from './errors.js'
 import type {createHostGuard, OriginPolicy} from './guards.js'
 import {corsHeaders, securityHeaders, sendPreflight} from './headers.js'
 import {sendError} from './respond.js'
+import type {HttpLimits} from './listen.js'
 import type {RequestContext, Router} from './router.js'
 
 export interface AppOptions {
@@ -14,20 +17,29 @@ export interface AppOptions {
   tls: boolean
   /** The issuer's path ("" for a bare origin); stripped from request paths (reverse proxies). */
   issuerPath: string
+  /** Bytes of bodies held at once and how refused bodies are drained (src/http/listen.ts). */
+  bodies: Pick<HttpLimits, 'maxBodyBytesInFlight' | 'maxBodyBytesInFlightPerClient' | 'drainBytes' | 'drainMs'>
 }
 
 /**
  * The request pipeline shared by every endpoint: Host guard, routing (404/405/preflight),
  * Origin check, security and CORS headers, the handler, one error mapping, one log line.
  */
-export function createApp({router, logger, hostGuard, origins, tls, issuerPath}: AppOptions) {
+export function createApp({router, logger, hostGuard, origins, tls, issuerPath, bodies}: AppOptions) {
   const baseHeaders = securityHeaders(tls)
   const baseEntries = Object.entries(baseHeaders)
+  const budget = new BodyBudget({totalBytes: bodies.maxBodyBytesInFlight, perClientBytes: bodies.maxBodyBytesInFlightPerClient})
 
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now()
     const target = req.url ?? '/'
     const ctx = new Context(target, req.socket.remoteAddress ?? '')
+    // Body bytes are held under the client's name once the bearer check has set it, else the address's.
+    const lease = budget.lease(() => (ctx.clientId !== undefined ? `client:${ctx.clientId}` : `addr:${ctx.remoteAddress}`))
+    setBodyContext(req, {lease, drainBytes: bodies.drainBytes, drainMs: bodies.drainMs})
+    // Held until the answer is done: an MCP request's bytes live on in the child's stdin queue
+    // until the child has read them, and a slow child would otherwise let them pile up.
+    res.once('close', () => lease.release())
     res.once('finish', () => {
       logger.info('request', {
         method: req.method,

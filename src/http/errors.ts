@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly body: Record<string, unknown>,
     readonly headers: Record<string, string> = {},
+    /** For a refused body: the answer is ended (and the connection closed) once this settles (http/body.ts). */
+    readonly drained?: Promise<void>,
   ) {
     super(String(body.error_description ?? body.error ?? status))
   }

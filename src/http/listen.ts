@@ -11,6 +11,14 @@ export interface HttpLimits {
   requestTimeoutMs: number
   keepAliveTimeoutMs: number
   maxConnections: number
+  /** Bytes of request bodies held at once, all clients together; beyond: 503 (http/body-budget.ts). */
+  maxBodyBytesInFlight: number
+  /** Bytes of request bodies held at once by one client (or address before authentication). */
+  maxBodyBytesInFlightPerClient: number
+  /** After refusing a body (413, 503): how many more of its bytes are read and discarded before closing. */
+  drainBytes: number
+  /** ... and for how long, ms. */
+  drainMs: number
 }
 
 export const defaultHttpLimits: HttpLimits = {
@@ -19,6 +27,10 @@ export const defaultHttpLimits: HttpLimits = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1024,
+  maxBodyBytesInFlight: 32 * 1024 * 1024,
+  maxBodyBytesInFlightPerClient: 12 * 1024 * 1024,
+  drainBytes: 128 * 1024 * 1024,
+  drainMs: 30_000,
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void

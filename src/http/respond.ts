@@ -26,6 +26,14 @@ export function sendError(res: ServerResponse, error: unknown, logger: Logger): 
     return
   }
   if (error instanceof HttpError) {
+    if (error.drained) {
+      // A refused body: answer now, close once the rest of the body is discarded (http/body.ts).
+      const text = JSON.stringify(error.body)
+      res.writeHead(error.status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...NO_STORE, ...error.headers, Connection: 'close'})
+      res.write(text)
+      void error.drained.then(() => res.end())
+      return
+    }
     sendJson(res, error.status, error.body, {...NO_STORE, ...error.headers})
     return
   }

@@ -1,6 +1,6 @@
 import type {Clock} from '../../clock.js'
 import {hashSecret, newClientId, newClientSecret} from '../../clients/credentials.js'
-import {readText} from '../../http/body.js'
+import {readJsonObject} from '../../http/body.js'
 import {NO_STORE, sendJson} from '../../http/respond.js'
 import type {Handler} from '../../http/router.js'
 import type {Store} from '../../store/types.js'
@@ -43,7 +43,8 @@ export function createRegistrationEndpoint({
     if (type !== 'application/json') throw new InvalidClientMetadata('the registration request must be application/json (RFC 7591 §3.1)')
     let doc: unknown
     try {
-      doc = JSON.parse(await readText(req, maxBodyBytes))
+      // RFC 7591 §3.1 JSON, with no member named twice (RFC 8259 §4; http/json-strict.ts).
+      doc = await readJsonObject(req, maxBodyBytes, {onRepeat: (k) => new InvalidClientMetadata(`member ${k} is repeated`), onInvalid: (d) => new InvalidClientMetadata(d)})
     } catch (error) {
       if (error instanceof OAuthError || (error as {status?: number}).status) throw error
       throw new InvalidClientMetadata('the body is not valid JSON')
