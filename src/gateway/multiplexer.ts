@@ -476,8 +476,23 @@ export class Multiplexer implements SessionHost {
       const p = this.ids.get(token)
       if (p?.session && !p.session.closed) return {session: p.session, pending: p}
     }
-    if (this.options.shared || this.sessions.size !== 1) return {}
-    const only = this.sessions.values().next().value!
+    // Never a guess across clients: a shared child's sessions belong to different clients
+    // (issue 11 item 14), so without a progress token its message goes to no one.
+    if (this.options.shared) return {}
+    // Every session of this child is the same client's. A server sends a request or a
+    // request-scoped notification while serving a request of the client's (MCP 2025-11-25
+    // transports §Sending Messages, 6), so when exactly one session has requests in flight (or
+    // only one session exists) it is that session's; more than one busy session stays a guess.
+    let only: Session | undefined
+    if (this.sessions.size === 1) only = this.sessions.values().next().value!
+    else {
+      for (const s of this.sessions.values()) {
+        if (s.inflight.size === 0) continue
+        if (only !== undefined) return {}
+        only = s
+      }
+    }
+    if (only === undefined) return {}
     const pending = only.inflight.size === 1 ? only.inflight.values().next().value : undefined
     return {session: only, pending}
   }
