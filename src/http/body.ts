@@ -6,8 +6,8 @@ import {DuplicateMemberError, JsonSyntaxError, parseJsonStrict} from './json-str
 /**
  * A request body refused before it was read whole: too large (413) or over the bytes of bodies
  * the daemon may hold at once (503). `drained` settles once the rest of the body has been read
- * and discarded, within bounds: the answer is sent at once, the connection closed only then, so
- * a client that writes its whole body before reading (Node's fetch) gets the answer, not EPIPE.
+ * and discarded, within bounds: the answer is sent then, and the connection closed, so a client
+ * that writes its whole body before reading (Node's fetch) gets the answer, not EPIPE.
  */
 export class BodyRefusedError extends Error {
   constructor(
@@ -141,15 +141,26 @@ export function readBodyText(req: IncomingMessage, limit: number): Promise<strin
  * rest of the request body has been discarded within bounds.
  */
 export function sendRefusal(res: ServerResponse, error: BodyRefusedError, contentType: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(error.status, {
+  answerWhenDrained(res, error.drained, error.status, {
     ...headers,
     'Content-Type': contentType,
-    'Content-Length': String(Buffer.byteLength(body)),
-    Connection: 'close',
     ...(error.retryAfter !== undefined ? {'Retry-After': String(error.retryAfter)} : {}),
+  }, body)
+}
+
+/**
+ * Sends a refusal once the rest of the request body has been discarded (`drained`, bounded in
+ * bytes and time), with `Connection: close` (RFC 9112 §9.6). Answering only then is what every
+ * client that writes its whole body before it reads can take: an answer that arrives while such
+ * a client is still writing makes some (undici 7's fetch) abort their own upload and report
+ * EPIPE instead of the status. Past the drain bounds the answer goes out and the connection closes.
+ */
+export function answerWhenDrained(res: ServerResponse, drained: Promise<void>, status: number, headers: Record<string, string>, body: string): void {
+  void drained.then(() => {
+    if (res.headersSent || res.destroyed) return
+    res.writeHead(status, {...headers, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close'})
+    res.end(body)
   })
-  res.write(body)
-  void error.drained.then(() => res.end())
 }
 
 /** The body of an OAuth request as text; its failures as RFC 6749 errors (413, 503 / invalid_request). */

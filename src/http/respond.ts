@@ -2,6 +2,7 @@ import {StoreUnavailableError} from '../store/errors.js'
 import type {ServerResponse} from 'node:http'
 import type {Logger} from '../log.js'
 import {HttpError} from './errors.js'
+import {answerWhenDrained} from './body.js'
 
 /** Responses that carry tokens or credentials must never be cached (RFC 6749 §5.1). */
 export const NO_STORE = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
@@ -27,11 +28,8 @@ export function sendError(res: ServerResponse, error: unknown, logger: Logger): 
   }
   if (error instanceof HttpError) {
     if (error.drained) {
-      // A refused body: answer now, close once the rest of the body is discarded (http/body.ts).
-      const text = JSON.stringify(error.body)
-      res.writeHead(error.status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...NO_STORE, ...error.headers, Connection: 'close'})
-      res.write(text)
-      void error.drained.then(() => res.end())
+      // A refused body: answered once the rest of it is discarded, then closed (http/body.ts).
+      answerWhenDrained(res, error.drained, error.status, {'Content-Type': 'application/json', ...NO_STORE, ...error.headers}, JSON.stringify(error.body))
       return
     }
     sendJson(res, error.status, error.body, {...NO_STORE, ...error.headers})
