@@ -17,6 +17,17 @@ export interface Target {
   issue?: string
   /** Why it is not measured, when the part it needs does not exist yet ("needs issue 13 ..."). */
   notMeasured?: string
+  /** Most cores other processes used during a run this target rests on, when above NOISY_CORES. */
+  noisy?: number
+}
+
+/** Other load (cores) above which a target's status is marked noisy: the figures are not to be trusted. */
+export const NOISY_CORES = 0.3
+
+/** Marks a target noisy when any of the runs it rests on met more than NOISY_CORES of other load. */
+export function withNoise(t: Target, runs: {machineCpu: number; serverCpu: number; loadgenCpu: number}[]): Target {
+  const worst = Math.max(0, ...runs.map(otherLoad))
+  return worst > NOISY_CORES && t.met !== null ? {...t, noisy: Number(worst.toFixed(2))} : t
 }
 
 export interface ScenarioResult {
@@ -120,7 +131,8 @@ export function renderTargets(targets: Target[]): string {
       t.what,
       t.goal,
       t.value,
-      t.notMeasured ? `not measured: ${t.notMeasured}` : t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED',
+      (t.notMeasured ? `not measured: ${t.notMeasured}` : t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED') +
+        (t.noisy ? ` (noisy: ${t.noisy} cores of other load)` : ''),
     ]),
   })
 }

@@ -4,7 +4,7 @@ import {httpFloor, signingFloor, HTTP_FLOOR, SIGNING_FLOOR} from '../systems/flo
 import type {TokenServer, System} from '../systems/types.js'
 import {probeToken, tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {median, medianRatio, medianRound} from '../lib/stats.js'
-import {floorTarget, fmt, noiseNote, otherLoad, quietRound, target, throughputCells, type Context, type ScenarioResult} from '../lib/report.js'
+import {floorTarget, withNoise, fmt, noiseNote, otherLoad, quietRound, target, throughputCells, type Context, type ScenarioResult} from '../lib/report.js'
 
 const CONCURRENCY = 50
 
@@ -85,7 +85,7 @@ export async function tokens(ctx: Context): Promise<ScenarioResult> {
       ),
       target('1', `gatehouse token p99 at ${CONCURRENCY} connections`, '< 10 ms', median(runs.get('gatehouse')?.map((x) => x.p99) ?? []), (v) => v < 10, (v) => `${fmt.ms(v)} ms`, '15'),
       target('1', 'gatehouse tokens/s vs oidc-provider', '>= 2x', gh && oidc ? gh.rps / oidc : Number.NaN, (v) => v >= 2, (v) => `${v.toFixed(2)}x`, '7'),
-    ],
+    ].map((t) => withNoise(t, [...runs.values()].flat())),
     data: {concurrency: CONCURRENCY, rounds, durationMs, runs: Object.fromEntries(runs), probes: Object.fromEntries(probes)},
   }
 }
