@@ -4,7 +4,7 @@ import type {System, TokenServer} from '../systems/types.js'
 import {tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {EXTERNAL_GENERATORS, type ExternalGenerator, type ExternalRun} from '../lib/external-loadgen.js'
 import {median} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, target, withNoise, type Context, type ScenarioResult, type Target} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, withNoise, type Context, type ScenarioResult, type Target} from '../lib/report.js'
 
 const CONNECTIONS = 50
 const LOADGEN = 'loadgen.ts'
@@ -54,10 +54,11 @@ export async function checkLoadgen(ctx: Context): Promise<ScenarioResult> {
     try {
       for (let r = 0; r < rounds; r++) {
         ctx.log(`round ${r + 1}/${rounds}: ${sys.name}, ${LOADGEN}`)
-        ours.push(await tokenLoad(server, {concurrency: CONNECTIONS, durationMs: durationS * 1000, warmupMs: r === 0 ? 2000 : 0}))
+        const warmupMs = r === 0 ? 2000 : 0
+        ours.push(await quietRound(ctx, `${sys.name} / ${LOADGEN}`, () => tokenLoad(server, {concurrency: CONNECTIONS, durationMs: durationS * 1000, warmupMs})))
         for (const g of generators) {
           ctx.log(`round ${r + 1}/${rounds}: ${sys.name}, ${g.name}`)
-          theirs.get(g.name)!.push(g.run(server, {connections: CONNECTIONS, durationS}))
+          theirs.get(g.name)!.push(await quietRound(ctx, `${sys.name} / ${g.name}`, async () => g.run(server, {connections: CONNECTIONS, durationS})))
         }
       }
     } finally {
