@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only 1,2]`: every scenario for every system,
- * alternating, server on core 0 and load generator on core 1 where taskset exists.
+ * `npm run bench [-- --quick] [-- --json] [-- --only 1,2] [-- --check-loadgen] [-- --cpu-prof]`:
+ * every scenario for every system and floor, alternating, server on core 0 and load generator on
+ * core 1 where taskset exists.
  */
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {cpus, totalmem} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {BENCH_DIR} from './lib/paths.js'
 import {installCleanup, removeLogs, runSync, stopAll} from './lib/proc.js'
 import {hasTaskset, pinSelfToLoadgenCore, cpuCount} from './lib/taskset.js'
@@ -21,10 +22,15 @@ const valueOf = (name: string) => {
   return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : argv[i + 1]
 }
 if (flag('--help') || flag('-h')) {
-  console.log(`usage: npm run bench -- [--quick] [--json] [--only 1,2,...]
-  --quick   shorter runs (under two minutes in all)
+  console.log(`usage: npm run bench -- [--quick] [--json] [--only 1,2,...] [--check-loadgen] [--cpu-prof[=DIR]]
+  --quick   shorter runs
   --json    one JSON document on stdout; progress goes to stderr
-  --only    scenarios to run: 1 tokens, 2 tool call, 3 session open, 4 memory, 5 scale, 6 cli
+  --only    scenarios to run: 1 tokens, 2 tool call, 3 session open, 4 memory, 5 scale, 6 cli,
+            7 loadgen (the load generator checked against autocannon and wrk)
+  --check-loadgen  the same as --only 7
+  --cpu-prof[=DIR] every Gatehouse daemon started writes a V8 CPU profile when it stops, into DIR
+            (default bench/profiles/<date>/, not committed); summarise one with
+            node --import tsx bench/profile-top.ts FILE.cpuprofile
   --wait-quiet  before each scenario wait (up to 120 s) for other processes to leave the CPU idle,
                 and repeat (up to twice) a measured round they disturbed`)
   process.exit(0)
@@ -32,13 +38,20 @@ if (flag('--help') || flag('-h')) {
 const quick = flag('--quick')
 const json = flag('--json')
 const waitQuiet = flag('--wait-quiet')
-const only = valueOf('--only')
-  ?.split(',')
-  .map((s) => s.trim())
-  .filter(Boolean)
+const only = flag('--check-loadgen')
+  ? ['7']
+  : valueOf('--only')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+/** --cpu-prof or --cpu-prof=DIR (a following argument is not taken: it may be another flag). */
+const cpuProfArg = argv.find((a) => a === '--cpu-prof' || a.startsWith('--cpu-prof='))
+const profileDir = cpuProfArg
+  ? resolve(cpuProfArg.includes('=') ? cpuProfArg.slice('--cpu-prof='.length) : join(BENCH_DIR, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')))
+  : undefined
 
 function ensureBenchDeps(): void {
-  const needed = ['oidc-provider', 'supergateway', 'mcp-proxy']
+  const needed = ['oidc-provider', 'supergateway', 'mcp-proxy', 'autocannon', '@modelcontextprotocol/server-everything']
   if (needed.every((p) => existsSync(join(BENCH_DIR, 'node_modules', p, 'package.json')))) return
   process.stderr.write('bench: installing the peers into bench/node_modules (npm ci)...\n')
   const r = runSync('npm', ['ci', '--no-audit', '--no-fund'], {cwd: BENCH_DIR, timeoutMs: 300000})
@@ -66,6 +79,7 @@ const SCENARIOS: {id: string; name: string; load: () => Promise<(ctx: Context) =
   {id: '4', name: 'memory', load: async () => (await import('./scenarios/4-memory.js')).memory},
   {id: '5', name: 'scale', load: async () => (await import('./scenarios/5-scale.js')).scale},
   {id: '6', name: 'cli', load: async () => (await import('./scenarios/6-cli.js')).cli},
+  {id: '7', name: 'loadgen', load: async () => (await import('./scenarios/7-loadgen.js')).checkLoadgen},
 ]
 
 /** Busy cores on the machine over `ms` while the benchmark itself is idle. */
@@ -88,6 +102,12 @@ async function main() {
   // environment anyway: strip it so that every process started (servers, children, the CLI and
   // the spawn floor) starts the same way.
   delete process.env.NODE_EXTRA_CA_CERTS
+  if (profileDir) {
+    mkdirSync(profileDir, {recursive: true})
+    // Read by systems/gatehouse.ts at each daemon start; the daemon writes the profile on its graceful stop.
+    const flags = (process.env.BENCH_GATEHOUSE_NODE_FLAGS ?? '').split(' ').filter((f) => f && !f.startsWith('--cpu-prof'))
+    process.env.BENCH_GATEHOUSE_NODE_FLAGS = [...flags, '--cpu-prof', `--cpu-prof-dir=${profileDir}`].join(' ')
+  }
   ensureBenchDeps()
   const pinned = pinSelfToLoadgenCore()
   const m = machine()
@@ -121,7 +141,12 @@ async function main() {
   }
   const seconds = (Date.now() - started) / 1000
   const targets = results.flatMap((r) => r.targets)
-  const doc = {machine: {...m, pinned}, seconds, backgroundLoad, scenarios: results, targets}
+  const profiles = profileDir && existsSync(profileDir) ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f)) : []
+  if (profileDir) {
+    log(`CPU profiles of the Gatehouse daemons (${profiles.length}) in ${profileDir}; figures of a profiled run are inflated by the profiler, compare only unprofiled runs`)
+    for (const p of profiles) log(`  node --import tsx bench/profile-top.ts ${p}`)
+  }
+  const doc = {machine: {...m, pinned, profiled: Boolean(profileDir)}, seconds, backgroundLoad, scenarios: results, targets, profiles}
   mkdirSync(join(BENCH_DIR, 'results'), {recursive: true})
   writeFileSync(join(BENCH_DIR, 'results', `last-${m.mode}.tmp.json`), JSON.stringify(doc, null, 2))
   if (json) {
@@ -131,6 +156,7 @@ async function main() {
       `## Gatehouse benchmark (${m.mode}, ${m.date})`,
       '',
       `Machine: ${m.nproc} cores, ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}; ${pinned ? 'server tree pinned to core 0, load generator to core 1' : 'not pinned'}. Took ${seconds.toFixed(0)} s.`,
+      ...(profileDir ? [`PROFILED RUN (--cpu-prof): the Gatehouse daemons ran under the V8 profiler, so their figures are inflated; profiles in ${profileDir}.`] : []),
       `Background load before each scenario (cores busy with other processes): ${Object.entries(backgroundLoad).map(([k, v]) => `${k}: ${v}`).join(', ')}${Object.values(backgroundLoad).some((v) => v > 0.15) ? ' -- the machine was not quiet; figures are depressed' : ''}.`,
       '',
       ...results.map(renderScenario),

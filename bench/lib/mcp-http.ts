@@ -1,5 +1,6 @@
 import type {RawPool} from './raw-http.js'
 import {post, header, type Reply} from './http.js'
+import {ECHO_CHILD, type ChildSpec} from './children.js'
 
 export const PROTOCOL_VERSION = '2025-06-18'
 
@@ -17,6 +18,8 @@ export class McpHttpSession {
     private readonly pool: RawPool,
     private readonly path: string,
     bearer?: string,
+    /** The stdio server behind the gateway: how its echo tool is called and checked. */
+    private readonly child: ChildSpec = ECHO_CHILD,
   ) {
     this.baseHeaders = {
       accept: 'application/json, text/event-stream',
@@ -70,9 +73,10 @@ export class McpHttpSession {
 
   /** Calls echo and checks the echoed text. */
   async echo(text: string, loop = 0): Promise<void> {
-    const {result} = await this.request('tools/call', {name: 'echo', arguments: {text}}, loop)
+    const {result} = await this.request('tools/call', {name: 'echo', arguments: this.child.args(text)}, loop)
     const got = result?.content?.[0]?.text
-    if (got !== text) throw new Error(`tools/call echo: expected ${JSON.stringify(text)}, got ${JSON.stringify(result)}`)
+    const want = this.child.expected(text)
+    if (got !== want) throw new Error(`tools/call echo: expected ${JSON.stringify(want)}, got ${JSON.stringify(result)}`)
   }
 
   async close(): Promise<void> {

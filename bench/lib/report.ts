@@ -11,8 +11,23 @@ export interface Target {
   what: string
   goal: string
   value: string
-  /** null: could not be measured (system not available, scenario failed). */
+  /** null: could not be measured (system not available, scenario failed, or the part not built yet). */
   met: boolean | null
+  /** The issue that set the target. */
+  issue?: string
+  /** Why it is not measured, when the part it needs does not exist yet ("needs issue 13 ..."). */
+  notMeasured?: string
+  /** Most cores other processes used during a run this target rests on, when above NOISY_CORES. */
+  noisy?: number
+}
+
+/** Other load (cores) above which a target's status is marked noisy: the figures are not to be trusted. */
+export const NOISY_CORES = 0.3
+
+/** Marks a target noisy when any of the runs it rests on met more than NOISY_CORES of other load. */
+export function withNoise(t: Target, runs: {machineCpu: number; serverCpu: number; loadgenCpu: number}[]): Target {
+  const worst = Math.max(0, ...runs.map(otherLoad))
+  return worst > NOISY_CORES && t.met !== null ? {...t, noisy: Number(worst.toFixed(2))} : t
 }
 
 export interface ScenarioResult {
@@ -109,18 +124,50 @@ export function renderScenario(s: ScenarioResult): string {
 export function renderTargets(targets: Target[]): string {
   return renderTable({
     title: 'Targets',
-    columns: ['scenario', 'target', 'goal', 'measured', 'status'],
+    columns: ['scenario', 'issue', 'target', 'goal', 'measured', 'status'],
     rows: targets.map((t) => [
       t.scenario,
+      t.issue ?? '',
       t.what,
       t.goal,
       t.value,
-      t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED',
+      (t.notMeasured ? `not measured: ${t.notMeasured}` : t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED') +
+        (t.noisy ? ` (noisy: ${t.noisy} cores of other load)` : ''),
     ]),
   })
 }
 
-export function target(scenario: string, what: string, goal: string, value: number, ok: (v: number) => boolean, show: (v: number) => string): Target {
+export function target(
+  scenario: string,
+  what: string,
+  goal: string,
+  value: number,
+  ok: (v: number) => boolean,
+  show: (v: number) => string,
+  issue?: string,
+): Target {
   const measurable = Number.isFinite(value)
-  return {scenario, what, goal, value: measurable ? show(value) : 'not available', met: measurable ? ok(value) : null}
+  return {scenario, what, goal, value: measurable ? show(value) : 'not available', met: measurable ? ok(value) : null, issue}
+}
+
+/**
+ * A ratio target of issue 15: Gatehouse's server CPU per operation at most `max` times its floor's,
+ * printed with both figures. `ratio` is the median of the per-round ratios; `gh` and `floor` the
+ * CPU µs per operation shown beside it.
+ */
+export function floorTarget(scenario: string, what: string, max: number, ratio: number, gh: number, floor: number, floorName: string): Target {
+  return target(
+    scenario,
+    what,
+    `<= ${max}x ${floorName}`,
+    ratio,
+    (v) => v <= max,
+    (v) => `${v.toFixed(2)}x (${fmt.us(gh)} / ${fmt.us(floor)} µs)`,
+    '15',
+  )
+}
+
+/** A target whose subject does not exist yet: reported, never given a number. */
+export function notMeasured(scenario: string, what: string, goal: string, needs: string, issue = '15'): Target {
+  return {scenario, what, goal, value: '-', met: null, issue, notMeasured: needs}
 }

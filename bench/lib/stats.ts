@@ -47,3 +47,14 @@ export function medianRound<T>(rounds: T[], key: (r: T) => number): T {
   const s = [...rounds].sort((a, b) => key(a) - key(b))
   return s[(s.length - 1) >> 1]!
 }
+
+/**
+ * The median over rounds of a[i] / b[i]: two systems measured in the same alternating round are
+ * compared with each other first, so drift of the machine between rounds cancels out.
+ */
+export function medianRatio(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length)
+  const r: number[] = []
+  for (let i = 0; i < n; i++) if (b[i]! > 0) r.push(a[i]! / b[i]!)
+  return median(r)
+}

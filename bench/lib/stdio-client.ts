@@ -1,4 +1,5 @@
 import {start, type Started} from './proc.js'
+import {ECHO_CHILD, type ChildSpec} from './children.js'
 
 /**
  * Direct stdio to the echo server: the floor under every gateway. NDJSON JSON-RPC with
@@ -10,7 +11,12 @@ export class StdioMcp {
   private pending = ''
   readonly proc: Started
 
-  constructor(command: string, args: string[]) {
+  constructor(
+    command: string,
+    args: string[],
+    /** How the child's echo tool is called and checked. */
+    private readonly child: ChildSpec = ECHO_CHILD,
+  ) {
     this.proc = start(command, args, {stdinPipe: true})
     this.proc.child.stdout!.setEncoding('utf8')
     this.proc.child.stdout!.on('data', (chunk: string) => this.onData(chunk))
@@ -69,8 +75,9 @@ export class StdioMcp {
   }
 
   async echo(text: string): Promise<void> {
-    const r = await this.request('tools/call', {name: 'echo', arguments: {text}})
-    if (r?.content?.[0]?.text !== text) throw new Error(`echo: expected ${text}, got ${JSON.stringify(r)}`)
+    const r = await this.request('tools/call', {name: 'echo', arguments: this.child.args(text)})
+    const want = this.child.expected(text)
+    if (r?.content?.[0]?.text !== want) throw new Error(`echo: expected ${want}, got ${JSON.stringify(r)}`)
   }
 
   stop(): Promise<void> {

@@ -1,15 +1,33 @@
 import {GATEWAYS, BRIDGES} from '../lib/gateways.js'
-import type {Gateway} from '../systems/types.js'
+import type {Gateway, System} from '../systems/types.js'
 import {pool} from '../lib/http.js'
 import {McpHttpSession} from '../lib/mcp-http.js'
 import {StdioMcp} from '../lib/stdio-client.js'
-import {ECHO_ARGV} from '../lib/paths.js'
+import {CHILDREN, type ChildSpec} from '../lib/children.js'
+import {bridgeFloor, BRIDGE_FLOOR} from '../systems/floors.js'
 import {runLoad, type LoadResult} from '../lib/loadgen.js'
 import {cpuSeconds, treePids} from '../lib/proctree.js'
-import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, otherLoad, quietRound, target, throughputCells, type Context, type ScenarioResult} from '../lib/report.js'
+import {medianRatio, medianRound} from '../lib/stats.js'
+import {
+  floorTarget,
+  fmt,
+  noiseNote,
+  notMeasured,
+  otherLoad,
+  quietRound,
+  target,
+  throughputCells,
+  type Context,
+  type ScenarioResult,
+  type Table,
+  type Target,
+  withNoise,
+} from '../lib/report.js'
 
 const CONCURRENCY = 32
+const DIRECT = 'direct stdio (child alone)'
+/** The 2026-07-28 revision (stateless calls) arrives with issue 13. */
+const STATELESS_NEEDS = 'needs issue 13 (MCP 2026-07-28 at /mcp)'
 
 interface Subject {
   name: string
@@ -25,9 +43,9 @@ interface Run extends LoadResult {
   processes: number
 }
 
-async function gatewaySubject(g: Gateway): Promise<Subject> {
+async function gatewaySubject(g: Gateway, child: ChildSpec): Promise<Subject> {
   const p = pool(g.port, CONCURRENCY)
-  const s = new McpHttpSession(p, g.path, g.bearer)
+  const s = new McpHttpSession(p, g.path, g.bearer, child)
   await s.initialize()
   await s.listTools()
   await s.echo('hello')
@@ -43,12 +61,13 @@ async function gatewaySubject(g: Gateway): Promise<Subject> {
   }
 }
 
-async function stdioSubject(): Promise<Subject> {
-  const c = new StdioMcp(ECHO_ARGV[0]!, ECHO_ARGV.slice(1))
+/** The child driven directly over stdio by the benchmark: what the child alone costs per call. */
+async function stdioSubject(child: ChildSpec): Promise<Subject> {
+  const c = new StdioMcp(child.argv[0]!, child.argv.slice(1), child)
   await c.initialize()
   await c.listTools()
   await c.echo('hello')
-  return {name: 'direct stdio (floor)', pid: c.proc.pid, echo: (t) => c.echo(t), close: () => c.stop()}
+  return {name: DIRECT, pid: c.proc.pid, echo: (t) => c.echo(t), close: () => c.stop()}
 }
 
 async function measure(s: Subject, concurrency: number, durationMs: number, warmupMs: number, maxRequests: number): Promise<Run> {
@@ -61,78 +80,128 @@ async function measure(s: Subject, concurrency: number, durationMs: number, warm
   return {...r, serverCpu: cpu / r.seconds, cpuPerCall: r.ok ? (cpu / r.ok) * 1e6 : Number.NaN, processes: pids.length}
 }
 
-export async function toolCall(ctx: Context): Promise<ScenarioResult> {
+interface ChildResult {
+  tables: Table[]
+  notes: string[]
+  targets: Target[]
+  data: Record<string, unknown>
+}
+
+/** Every gateway and the floors in front of one child, alternating rounds. */
+async function withChild(ctx: Context, child: ChildSpec): Promise<ChildResult> {
   const rounds = ctx.quick ? 1 : 3
   const durationMs = ctx.quick ? 3000 : 5000
   const warmupMs = ctx.quick ? 2000 : 3000
-  const latencyCalls = ctx.quick ? 1000 : 3000
+  const latencyCalls = ctx.quick ? 500 : 3000
   const notes: string[] = []
   const subjects: Subject[] = []
   const tput = new Map<string, Run[]>()
   const lat = new Map<string, Run>()
+  const systems: System<Gateway>[] = [bridgeFloor, ...GATEWAYS]
   try {
-    ctx.log('starting direct stdio')
-    subjects.push(await stdioSubject())
-    for (const sys of GATEWAYS) {
+    ctx.log(`${child.name}: starting direct stdio`)
+    subjects.push(await stdioSubject(child))
+    for (const sys of systems) {
       const why = sys.unavailable()
       if (why) {
         notes.push(`${sys.name}: ${why}`)
         continue
       }
-      ctx.log(`starting ${sys.name}`)
-      subjects.push(await gatewaySubject(await sys.start()))
+      ctx.log(`${child.name}: starting ${sys.name}`)
+      subjects.push(await gatewaySubject(await sys.start({child}), child))
     }
     for (const s of subjects) tput.set(s.name, [])
     for (let r = 0; r < rounds; r++) {
       for (const s of subjects) {
-        ctx.log(`round ${r + 1}/${rounds}: ${s.name}, ${CONCURRENCY} in flight, ${durationMs} ms`)
+        ctx.log(`${child.name}: round ${r + 1}/${rounds}: ${s.name}, ${CONCURRENCY} in flight, ${durationMs} ms`)
         tput.get(s.name)!.push(await quietRound(ctx, s.name, () => measure(s, CONCURRENCY, durationMs, warmupMs, durationMs * 100)))
       }
     }
     for (const s of subjects) {
-      ctx.log(`latency: ${s.name}, ${latencyCalls} calls one at a time`)
+      ctx.log(`${child.name}: latency: ${s.name}, ${latencyCalls} calls one at a time`)
       lat.set(s.name, await measure(s, 1, 15000, 0, latencyCalls))
     }
   } finally {
     for (const s of subjects) await s.close().catch(() => {})
   }
-  const best = new Map([...tput].map(([n, rs]) => [n, medianRound(rs, (x) => x.rps)]))
+  const best = new Map([...tput].map(([n, rs]) => [n, medianRound(rs, (x) => x.cpuPerCall)]))
   const bridgeBest = Math.max(...BRIDGES.map((b) => best.get(b)?.rps ?? Number.NaN).filter(Number.isFinite))
+  const cpuOf = (name: string) => (tput.get(name) ?? []).map((x) => x.cpuPerCall)
+  const vsFloor = (name: string) => medianRatio(cpuOf(name), cpuOf(BRIDGE_FLOOR))
   const gh = best.get('gatehouse')
+  const floor = best.get(BRIDGE_FLOOR)
   const rows = [...best].map(([name, x]) => [
     name,
     ...throughputCells(x, x.cpuPerCall),
     String(x.processes),
-    name.startsWith('direct') ? '-' : fmt.ratio(x.rps, bridgeBest),
+    name === DIRECT || name === BRIDGE_FLOOR ? '-' : fmt.ratio(vsFloor(name), 1),
+    name === DIRECT || name === BRIDGE_FLOOR ? '-' : fmt.ratio(x.rps, bridgeBest),
   ])
+  rows.push(['gatehouse, 2026-07-28 stateless call', `not measured: ${STATELESS_NEEDS}`, ...Array<string>(11).fill('')])
   const latRows = [...lat].map(([name, x]) => [name, fmt.us(x.p50 * 1000), fmt.us(x.p90 * 1000), fmt.us(x.p99 * 1000), fmt.int(x.errors), fmt.us(x.cpuPerCall)])
-  notes.push(
-    rounds > 1
-      ? `throughput: median of ${rounds} alternating rounds of ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up, ${CONCURRENCY} concurrent calls into one session`
-      : `throughput: one round of ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up, ${CONCURRENCY} concurrent calls into one session`,
-    'server CPU counts the whole process tree (gateway plus child) from /proc/<pid>/stat utime+stime; every echoed text is checked',
-    'the best bridge is the faster of supergateway and mcp-proxy; calls per core-second = 1e6 / server CPU µs per call (gateway and child share core 0)',
-  )
   const noise = noiseNote([...tput].flatMap(([name, rs]) => rs.map((x) => ({name, other: otherLoad(x)}))))
   if (noise) notes.unshift(noise)
   for (const [name, x] of best) if (x.firstError) notes.push(`${name} first error: ${x.firstError}`)
   for (const [name, x] of lat) if (x.firstError) notes.push(`${name} (latency) first error: ${x.firstError}`)
+  const targets: Target[] = [
+    floorTarget(
+      '2',
+      `gatehouse call in an open 2025 session, ${child.name} child (child included)`,
+      1.5,
+      gh ? vsFloor('gatehouse') : Number.NaN,
+      gh?.cpuPerCall ?? Number.NaN,
+      floor?.cpuPerCall ?? Number.NaN,
+      BRIDGE_FLOOR,
+    ),
+    notMeasured('2', `gatehouse 2026-07-28 stateless call, ${child.name} child`, `<= 1.5x ${BRIDGE_FLOOR}`, STATELESS_NEEDS),
+  ]
+  if (child.name === 'echo') {
+    targets.push(target('2', 'gatehouse calls/s vs best bridge, echo child', '>= 5x', gh ? gh.rps / bridgeBest : Number.NaN, (v) => v >= 5, (v) => `${v.toFixed(2)}x`, '7'))
+  }
+  const noisy = targets.map((t) => withNoise(t, [...tput.values()].flat()))
   return {
-    id: '2',
-    title: 'Gated tool call (echo tool of a stdio server)',
     tables: [
       {
-        title: `throughput, ${CONCURRENCY} concurrent calls in one session`,
-        columns: ['system', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/call', 'calls per core-second', 'server core', 'loadgen core', 'other load', 'processes', 'vs best bridge'],
+        title: `${child.name} child: throughput, ${CONCURRENCY} concurrent calls in one session`,
+        columns: ['system', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/call', 'calls per core-second', 'server core', 'loadgen core', 'other load', 'processes', 'CPU vs bridge floor', 'calls/s vs best bridge'],
         rows,
       },
-      {title: 'latency, one call at a time', columns: ['system', 'p50 µs', 'p90 µs', 'p99 µs', 'errors', 'server CPU µs/call'], rows: latRows},
+      {title: `${child.name} child: latency, one call at a time`, columns: ['system', 'p50 µs', 'p90 µs', 'p99 µs', 'errors', 'server CPU µs/call'], rows: latRows},
     ],
-    notes,
-    targets: [
-      target('2', 'gatehouse calls/s vs best bridge', '>= 5x', gh ? gh.rps / bridgeBest : Number.NaN, (v) => v >= 5, (v) => `${v.toFixed(2)}x`),
-      target('2', 'gatehouse server CPU per call (child included)', '<= 150 µs', gh?.cpuPerCall ?? Number.NaN, (v) => v <= 150, (v) => `${fmt.us(v)} µs`),
-    ],
-    data: {concurrency: CONCURRENCY, rounds, durationMs, throughput: Object.fromEntries(tput), latency: Object.fromEntries(lat)},
+    notes: notes.map((n) => `${child.name} child: ${n}`),
+    targets: noisy,
+    data: {rounds, durationMs, throughput: Object.fromEntries(tput), latency: Object.fromEntries(lat)},
   }
+}
+
+export async function toolCall(ctx: Context): Promise<ScenarioResult> {
+  const tables: Table[] = []
+  const notes: string[] = []
+  const targets: Target[] = []
+  const data: Record<string, unknown> = {concurrency: CONCURRENCY}
+  for (const child of CHILDREN) {
+    const why = child.unavailable()
+    if (why) {
+      notes.push(`${child.name} child: ${why}`)
+      targets.push(notMeasured('2', `gatehouse call in an open 2025 session, ${child.name} child`, `<= 1.5x ${BRIDGE_FLOOR}`, why))
+      continue
+    }
+    const r = await withChild(ctx, child)
+    tables.push(...r.tables)
+    notes.push(...r.notes)
+    targets.push(...r.targets)
+    data[child.name] = r.data
+  }
+  const quick = ctx.quick
+  notes.push(
+    quick
+      ? `throughput: one round of 3 s after 2 s warm-up, ${CONCURRENCY} concurrent calls into one session`
+      : `throughput: 3 alternating rounds of 5 s after 3 s warm-up, ${CONCURRENCY} concurrent calls into one session; each row is the round with the median server CPU per call`,
+    `children: ${CHILDREN.map((c) => `${c.name} = ${c.label}`).join('; ')}`,
+    `${DIRECT}: the benchmark drives the child over stdio itself; its CPU is the child's alone`,
+    `${BRIDGE_FLOOR}: node:http plus one stdio round trip to the same child per call (fixtures/floor-server.mjs: parse the message, one NDJSON line to the child, its reply line as the body; no authorization, no id rewriting); CPU counts it and the child`,
+    'server CPU counts the whole process tree (gateway plus child) from /proc/<pid>/stat utime+stime; every echoed text is checked',
+    '"CPU vs bridge floor" is the median over rounds of the ratio of server CPU per call within the same round; the best bridge is the faster of supergateway and mcp-proxy',
+  )
+  return {id: '2', title: 'Gated tool call (echo tool of a stdio server)', tables, notes, targets, data}
 }

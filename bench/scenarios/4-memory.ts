@@ -81,8 +81,8 @@ export async function memory(ctx: Context): Promise<ScenarioResult> {
     ],
     notes,
     targets: [
-      target('4', 'gatehouse daemon RSS idle', '< 60 MB', gh?.idleDaemon ?? Number.NaN, (v) => v < 60e6, (v) => `${(v / 1e6).toFixed(1)} MB`),
-      target('4', 'gatehouse tree, 100 sessions of one client', '< 150 MB', gh?.oneClient?.bytes ?? Number.NaN, (v) => v < 150e6, (v) => `${(v / 1e6).toFixed(1)} MB`),
+      target('4', 'gatehouse daemon RSS idle', '< 60 MB', gh?.idleDaemon ?? Number.NaN, (v) => v < 60e6, (v) => `${(v / 1e6).toFixed(1)} MB`, '15'),
+      target('4', 'gatehouse tree, 100 sessions of one client', '< 150 MB', gh?.oneClient?.bytes ?? Number.NaN, (v) => v < 150e6, (v) => `${(v / 1e6).toFixed(1)} MB`, '7'),
     ],
     data: {rows},
   }

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {ECHO_ARGV, NODE, ROOT} from '../lib/paths.js'
 import {freePort, runSync, start, waitForPort} from '../lib/proc.js'
 import {basicAuth, checkTokenReply, pool, post} from '../lib/http.js'
+import {ECHO_CHILD, type ChildSpec} from '../lib/children.js'
 import type {Gateway, System, TokenServer} from './types.js'
 
 /**
@@ -14,8 +15,11 @@ const SERVER_SRC = join(ROOT, 'src', 'commands', 'oauth-server.ts')
 const SERVER_DIST = join(ROOT, 'dist', 'commands', 'oauth-server.js')
 export const BIN = (name: string) => join(ROOT, 'bin', `${name}.js`)
 
-/** Quiet logs (the peers run with logging off too); signing keys in the temporary data dir, never the OS keychain. */
-const ENV = {...process.env, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_NO_KEYCHAIN: '1', NO_COLOR: '1'}
+/**
+ * Quiet logs (the peers run with logging off too); signing keys in the temporary data dir, never
+ * the OS keychain. Built at each use, after run.ts has cleaned the environment.
+ */
+const env = () => ({...process.env, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_NO_KEYCHAIN: '1', NO_COLOR: '1'})
 
 export function gatehouseUnavailable(): string | undefined {
   if (!existsSync(SERVER_SRC) && !existsSync(SERVER_DIST)) {
@@ -39,7 +43,7 @@ export function gatewayUnavailable(): string | undefined {
   const why = gatehouseUnavailable()
   if (why) return why
   ensureBuilt()
-  helpText ??= runSync(NODE, [BIN('oauth-server'), '--help'], {env: ENV}).stdout
+  helpText ??= runSync(NODE, [BIN('oauth-server'), '--help'], {env: env()}).stdout
   return helpText.includes('--isolation')
     ? undefined
     : 'not available: the oauth-server in this checkout has no MCP gateway yet (merge main once it lands)'
@@ -74,7 +78,7 @@ export interface Credentials {
 }
 
 export function generateClient(dataDir: string, name: string): Credentials {
-  const r = runSync(NODE, [BIN('oauth-generate-client'), '--name', name, '--data-dir', dataDir, '--json'], {env: ENV})
+  const r = runSync(NODE, [BIN('oauth-generate-client'), '--name', name, '--data-dir', dataDir, '--json'], {env: env()})
   if (r.status !== 0) throw new Error(`oauth-generate-client failed: ${r.stderr.trim()}`)
   const j = JSON.parse(r.stdout) as Credentials
   if (!j.client_id || !j.client_secret) throw new Error(`oauth-generate-client printed no credentials: ${r.stdout}`)
@@ -88,17 +92,21 @@ export interface Daemon {
   stop(): Promise<void>
 }
 
-/** Extra Node flags for the daemon, for profiling a scenario: BENCH_GATEHOUSE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p". */
-const NODE_FLAGS = (process.env.BENCH_GATEHOUSE_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+/**
+ * Extra Node flags for the daemon, read at each start: BENCH_GATEHOUSE_NODE_FLAGS="--cpu-prof
+ * --cpu-prof-dir=DIR" (what `npm run bench -- --cpu-prof` sets). The daemon writes its profile when
+ * it exits after SIGTERM (its graceful stop), which is how the bench stops it.
+ */
+const nodeFlags = () => (process.env.BENCH_GATEHOUSE_NODE_FLAGS ?? '').split(' ').filter(Boolean)
 
 /** Starts oauth-server; with `child`, gating that stdio server (the echo server by default). */
 export async function startDaemon(dataDir: string, isolation?: string, child: string[] | null = ECHO_ARGV): Promise<Daemon> {
   ensureBuilt()
   const port = await freePort()
-  const args = [...NODE_FLAGS, BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]
+  const args = [...nodeFlags(), BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]
   if (isolation) args.push('--isolation', isolation)
   if (child) args.push('--', ...child)
-  const proc = start(NODE, args, {env: ENV})
+  const proc = start(NODE, args, {env: env()})
   await waitForPort(port, proc, 30000)
   return {port, pid: proc.pid, dataDir, stop: () => proc.stop()}
 }
@@ -148,11 +156,11 @@ export const gatehouseTokens: System<TokenServer> = {
 export const gatehouseGateway: System<Gateway> = {
   name: 'gatehouse',
   unavailable: gatewayUnavailable,
-  async start(options?: {isolation?: string}) {
+  async start(options?: {isolation?: string; child?: ChildSpec}) {
     ensureBuilt()
     const dataDir = newDataDir()
     const creds = generateClient(dataDir, 'bench')
-    const d = await startDaemon(dataDir, options?.isolation)
+    const d = await startDaemon(dataDir, options?.isolation, (options?.child ?? ECHO_CHILD).argv)
     const bearer = await fetchToken(d.port, creds)
     let n = 0
     return {

@@ -1,5 +1,6 @@
 import {existsSync} from 'node:fs'
-import {ECHO_ARGV, NODE, benchModule} from '../lib/paths.js'
+import {NODE, benchModule} from '../lib/paths.js'
+import {ECHO_CHILD, type ChildSpec} from '../lib/children.js'
 import {freePort, start, waitForPort} from '../lib/proc.js'
 import type {Gateway, System} from './types.js'
 
@@ -9,7 +10,7 @@ const ENTRY = benchModule('mcp-proxy', 'dist', 'bin', 'mcp-proxy.mjs')
 export const mcpProxy: System<Gateway> = {
   name: 'mcp-proxy',
   unavailable: () => (existsSync(ENTRY) ? undefined : 'mcp-proxy is not installed in bench/'),
-  async start() {
+  async start(options?: {child?: ChildSpec}) {
     const port = await freePort()
     const proc = start(NODE, [
       ENTRY,
@@ -20,7 +21,7 @@ export const mcpProxy: System<Gateway> = {
       '--server',
       'stream',
       '--',
-      ...ECHO_ARGV,
+      ...(options?.child ?? ECHO_CHILD).argv,
     ])
     await waitForPort(port, proc)
     return {name: 'mcp-proxy', port, pid: proc.pid, path: '/mcp', stop: () => proc.stop()}

@@ -1,5 +1,6 @@
 import {existsSync} from 'node:fs'
-import {ECHO_CMDLINE, NODE, benchModule} from '../lib/paths.js'
+import {NODE, benchModule} from '../lib/paths.js'
+import {ECHO_CHILD, cmdline, type ChildSpec} from '../lib/children.js'
 import {freePort, start, waitForPort} from '../lib/proc.js'
 import type {Gateway, System} from './types.js'
 
@@ -9,12 +10,12 @@ const ENTRY = benchModule('supergateway', 'dist', 'index.js')
 export const supergateway: System<Gateway> = {
   name: 'supergateway',
   unavailable: () => (existsSync(ENTRY) ? undefined : 'supergateway is not installed in bench/'),
-  async start() {
+  async start(options?: {child?: ChildSpec}) {
     const port = await freePort()
     const proc = start(NODE, [
       ENTRY,
       '--stdio',
-      ECHO_CMDLINE,
+      cmdline(options?.child ?? ECHO_CHILD),
       '--outputTransport',
       'streamableHttp',
       '--stateful',
