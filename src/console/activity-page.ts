@@ -1,5 +1,5 @@
 import type {AuditRecord} from '../store/types.js'
-import {escapeHtml, foreign, when} from './html.js'
+import {escapeHtml, foreign, shown, when} from './html.js'
 
 /** Events the filter offers (the trail may hold others; any exact name can be typed in the URL). */
 export const KNOWN_EVENTS = ['mcp.request', 'token.issued', 'token.refused', 'token.revoked', 'client.created', 'client.revoked', 'keys.rotated']
@@ -38,7 +38,7 @@ export function auditRowHtml(r: AuditRowJson): string {
 
 /** The Activity page: filters, the per-client charts, and the trail newest first (kept live by console.js). */
 export function activityPage({base, filter, clients, rows, charts, feed}: {base: string; filter: ActivityFilter; clients: Array<{id: string; name: string}>; rows: AuditRowJson[]; charts: string; feed: string}): string {
-  const option = (value: string, label: string, selected: boolean) => `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${escapeHtml(label)}</option>`
+  const option = (value: string, label: string, selected: boolean) => `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${shown(label.length > 120 ? `${label.slice(0, 120)}…` : label)}</option>`
   const clientOptions = [option('', 'all clients', !filter.client), ...clients.map((c) => option(c.id, `${c.name} (${c.id})`, filter.client === c.id))]
   if (filter.client && !clients.some((c) => c.id === filter.client)) clientOptions.push(option(filter.client, filter.client, true))
   const eventOptions = [option('', 'all events', !filter.event), ...KNOWN_EVENTS.map((e) => option(e, e, filter.event === e))]

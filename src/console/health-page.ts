@@ -17,7 +17,7 @@ export function healthPage(v: HealthView): string {
         .map(
           (c) => `<article class="child"><h3>pid ${c.pid} · ${c.clientId === null ? 'shared' : `${foreign(c.clientName ?? c.clientId)} <code>${foreign(c.clientId, 'ltr')}</code>`}</h3>
 <dl><dt>Uptime</dt><dd>${age(c.uptimeSeconds)}</dd><dt>Memory (RSS)</dt><dd>${bytes(c.rss)}</dd><dt>Restarts</dt><dd>${c.restarts}</dd></dl>
-<details${c.stderr.length ? ' open' : ''}><summary>Last stderr lines (${c.stderr.length})</summary><pre class="stderr">${c.stderr.map((l) => `<span class="line">${foreign(l, 'ltr')}</span>`).join('\n') || '<span class="none">nothing yet</span>'}</pre></details></article>`,
+<details${c.stderr.length ? ' open' : ''}><summary>Last stderr lines (${c.stderr.length})</summary><pre class="stderr">${c.stderr.map((l) => `<span class="line">${foreign(l, 'ltr')}</span>`).join('') || '<span class="none">nothing yet</span>'}</pre></details></article>`,
         )
         .join('')
     : '<p class="none">No MCP server process is running (one starts with a client’s first session).</p>'

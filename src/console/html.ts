@@ -1,8 +1,9 @@
 import type {ServerResponse} from 'node:http'
-import {escapeHtml, isolated} from '../oauth/authorize/pages.js'
+import {escapeHtml, isolated, shown} from '../oauth/authorize/pages.js'
 import {NO_STORE} from '../http/respond.js'
 
-export {escapeHtml}
+/** Escaped, with control and format characters made visible; for places where <bdi> cannot go (option labels, titles). */
+export {escapeHtml, shown}
 
 /**
  * Text that came from a client or a child (names, ids, tool names, stderr lines), for HTML:

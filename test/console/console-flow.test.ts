@@ -68,7 +68,10 @@ test('Chromium: log in, see a CLI client, create one and use its secret, watch a
   assert.equal(firstText(await mcp.callTool({name: 'echo', arguments: {text: marker}})), marker)
   const answered = performance.now()
   await page.waitForFunction(
-    (id) => [...document.querySelectorAll('#audit tbody tr')].some((tr) => tr.textContent!.includes('echo') && tr.textContent!.includes(id)),
+    (id) => {
+      const doc = (globalThis as unknown as {document: {querySelectorAll(s: string): ArrayLike<{textContent: string | null}>}}).document
+      return Array.from(doc.querySelectorAll('#audit tbody tr')).some((tr) => (tr.textContent ?? '').includes('echo') && (tr.textContent ?? '').includes(id))
+    },
     made.client_id,
     {timeout: 1000},
   )
