@@ -27,7 +27,8 @@ test('a change without the session CSRF token, or with another, is refused (403)
   const b = consoleHttp(s.issuer)
   const csrf = await b.logIn(PASSWORD)
   const before = (await s.store.clients.list({includeRevoked: true})).length
-  for (const fields of [{}, {csrf_token: ''}, {csrf_token: csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A')}]) {
+  const forged: Array<Record<string, string>> = [{}, {csrf_token: ''}, {csrf_token: csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A')}]
+  for (const fields of forged) {
     const created = await b.post('/clients/create', {...fields, name: 'csrf-made'})
     assert.equal(created.status, 403, JSON.stringify(fields))
     const revoked = await b.post('/clients/revoke', {...fields, client_id: victim.client_id, confirm: 'yes'})
