@@ -33,13 +33,17 @@ import {createTokenEndpoint} from './oauth/token-endpoint.js'
 import {createTokenVerifier} from './oauth/token-verifier.js'
 import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/authorize/interactive.js'
 import {createUsageRecorder} from './oauth/usage-recorder.js'
-import {DEFAULT_SCOPES} from './clients/admin.js'
+import {createClientAdmin, DEFAULT_SCOPES} from './clients/admin.js'
 import {openStore, type PostgresOptions} from './store/open-store.js'
 import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
 import {publishDaemon} from './daemon/publish.js'
 import {rememberWarnings} from './daemon/recent-warnings.js'
-import {buildStatusReport} from './daemon/status-report.js'
+import {buildStatusReport, type StatusReport} from './daemon/status-report.js'
+import type {RuntimeRecord} from './daemon/runtime-record.js'
+import {createConsole, consolePath} from './console/console.js'
+import {ownerConsoleLogin} from './console/console-login.js'
+import {createConsentAdmin} from './owner/consents.js'
 
 export interface ServerOptions {
   dataDir: string
@@ -79,6 +83,8 @@ export interface ServerOptions {
   gateway?: Partial<GatewayLimits>
   /** Authorization code + PKCE, refresh tokens, registration, metadata documents (src/oauth/authorize/interactive.ts). */
   interactive?: InteractiveOptions
+  /** The owner's console (src/console/): where it lives (default /console), or false for none. */
+  console?: {path?: string; pollMs?: number} | false
 }
 
 export interface RunningServer {
@@ -286,6 +292,27 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       {method: 'GET', path: '/.well-known/oauth-protected-resource', cors: 'public', handler: resourceMetadata},
     )
 
+    // The owner's console, behind the consent page's login (src/console/console.ts).
+    let statusFor: (() => Promise<StatusReport>) | undefined
+    if (options.console !== false) {
+      const consoleApp = createConsole({
+        base: consolePath(options.console?.path ?? '/console'),
+        issuer,
+        login: ownerConsoleLogin(interactive.ownerLogin),
+        store,
+        clock,
+        logger,
+        admin: createClientAdmin({store, clock}),
+        consents: createConsentAdmin({store, clock}),
+        gateway,
+        status: () => statusFor!(),
+        maxBodyBytes: Math.min(maxBodyBytes, 16 * 1024),
+        pollMs: options.console?.pollMs,
+      })
+      routes.push(...consoleApp.routes)
+      cleanup.unshift(() => consoleApp.close())
+    }
+
     const app = createApp({
       router: createRouter(routes),
       logger,
@@ -322,8 +349,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       port,
       startedAt,
       logger,
-      report: (record) =>
-        buildStatusReport({
+      report: (record) => statusReport(record),
+    })
+    cleanup.unshift(() => published.close())
+    statusFor = () => statusReport(published.record)
+    function statusReport(record: RuntimeRecord) {
+      return buildStatusReport({
           record,
           clock,
           store: store.describe(),
@@ -331,11 +362,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           signingKeys: () => store.signingKeys.list(),
           client: (id) => clients.get(id),
           gateway,
-          activity,
-          warnings: () => logger.recent(),
-        }),
-    })
-    cleanup.unshift(() => published.close())
+        activity,
+        warnings: () => logger.recent(),
+      })
+    }
 
     let closing: Promise<void> | undefined
     return {

@@ -7,6 +7,7 @@ import {resolveDataDir} from '../config/paths.js'
 import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
+import {consolePath} from '../console/console.js'
 
 /** How long SIGTERM/SIGINT may take before the daemon exits regardless: the child kill grace, the HTTP grace, a margin. */
 const STOP_DEADLINE_MS = (defaultGatewayLimits.killGraceMs ?? 3000) + 2000 + 1500
@@ -50,6 +51,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'allow-private-metadata-hosts': Flags.boolean({description: 'Development only: fetch client metadata documents from loopback and private addresses.', env: 'GATEHOUSE_ALLOW_PRIVATE_METADATA_HOSTS', default: false}),
     'auto-approve': Flags.boolean({description: 'Development only: approve every valid authorization request without the owner. Loopback host and issuer only.', env: 'GATEHOUSE_AUTO_APPROVE', default: false}),
     'refresh-grace': Flags.integer({description: 'Seconds in which a just-rotated refresh token may be retried by its client (lost response).', env: 'GATEHOUSE_REFRESH_GRACE', default: 60, min: 0, max: 600}),
+    console: Flags.boolean({description: 'The owner\'s console in the browser (owner login); --no-console turns it off.', env: 'GATEHOUSE_CONSOLE', default: true, allowNo: true}),
+    'console-path': Flags.string({description: 'Where the owner\'s console lives.', env: 'GATEHOUSE_CONSOLE_PATH', default: '/console'}),
     'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
   }
 
@@ -85,6 +88,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
         maxBodyBytes: flags['max-message-bytes'],
         maxLineBytes: Math.max(flags['max-message-bytes'], defaultGatewayLimits.maxLineBytes),
       },
+      console: flags.console ? {path: flags['console-path']} : false,
       interactive: {
         registration: flags.registration,
         metadataDocuments: flags['client-metadata-documents'],
@@ -100,6 +104,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`  token endpoint  ${server.issuer}/oauth/token`)
     this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : terminalText([command, ...args].join(' '))}; isolation ${flags.isolation})`)
     this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
+    if (flags.console) this.log(`  console         ${server.issuer}${consolePath(flags['console-path'])}  (owner login)`)
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     if (databaseUrl) this.log(`  store           ${server.store}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)

@@ -47,7 +47,13 @@ export interface ChildProcess {
   send(line: string): boolean
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
   stop(graceMs: number): Promise<void>
+  /** Its last stderr lines, oldest first (at most STDERR_TAIL_LINES, each cut to STDERR_TAIL_CHARS), for the console. */
+  stderrTail(): string[]
 }
+
+/** The bounded stderr ring kept per child: lines and characters per line. */
+export const STDERR_TAIL_LINES = 20
+export const STDERR_TAIL_CHARS = 500
 
 /** After the process has exited (or been SIGKILLed), how long its stdio may stay open, ms. */
 export const CLOSE_WAIT_MS = 250
@@ -87,6 +93,7 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
       },
       send: () => false,
       stop: () => exitPromise,
+      stderrTail: () => [],
     }
   }
 
@@ -96,9 +103,14 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
     onOversize: options.onOversize,
   })
   proc.stdout.on('data', (chunk: Buffer) => splitter.push(chunk))
+  const tail: string[] = []
   const stderr = new LineSplitter({
     maxLineBytes: 16 * 1024,
-    onLine: (line) => logger.info('child stderr', {child: tag, line}),
+    onLine: (line) => {
+      tail.push(line.length > STDERR_TAIL_CHARS ? line.slice(0, STDERR_TAIL_CHARS) + '…' : line)
+      if (tail.length > STDERR_TAIL_LINES) tail.shift()
+      logger.info('child stderr', {child: tag, line})
+    },
     onOversize: (bytes) => logger.warn('child stderr line too long, dropped', {child: tag, bytes}),
   })
   proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
@@ -153,6 +165,7 @@ export function startChild(options: ChildProcessOptions): ChildProcess {
     get exited() {
       return exited
     },
+    stderrTail: () => [...tail],
     send(line) {
       if (exited || !proc.stdin.writable) return false
       // Messages written in one tick leave in one write(v) syscall instead of one each.

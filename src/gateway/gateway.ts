@@ -118,7 +118,16 @@ export interface Gateway {
   /** Checks open sessions for revocation now (runs on a timer too); resolves when done. */
   checkRevocations(): Promise<void>
   /** Live sessions and children, with the client each serves (null: shared); for `gatehouse status`. */
-  snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}
+  snapshot(): {sessions: Array<{clientId: string}>; children: ChildSnapshot[]}
+}
+
+/** A running child as `snapshot()` shows it. `restarts`: children started before it for the same client (or the shared one). */
+export interface ChildSnapshot {
+  pid: number
+  clientId: string | null
+  startedAt: number
+  restarts: number
+  stderr: string[]
 }
 
 /** The session cap of one client: its own setting, else the gateway's, else the default share. */
@@ -144,7 +153,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** Every multiplexer whose child may still be running, in the map or not (stopping, failed). */
   const live = new Set<Multiplexer>()
   const maxChildren = limits.maxChildren ?? DEFAULT_MAX_CHILDREN
-  const origins = new WeakMap<Multiplexer, {clientId: string | null; startedAt: number}>()
+  const origins = new WeakMap<Multiplexer, {clientId: string | null; startedAt: number; restarts: number}>()
+  /** Children started per client (or for the shared one), for `restarts`; bounded by the clients seen. */
+  const starts = new Map<string, number>()
   let closing = false
   let childSeq = 0
 
@@ -192,7 +203,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         endSessions(attached)
       },
     })
-    origins.set(mux, {clientId: isolation === 'shared' ? null : principal.clientId, startedAt: clock.now()})
+    const startKey = isolation === 'shared' ? '' : principal.clientId
+    const started = starts.get(startKey) ?? 0
+    starts.set(startKey, started + 1)
+    origins.set(mux, {clientId: isolation === 'shared' ? null : principal.clientId, startedAt: clock.now(), restarts: isolation === 'session' ? 0 : started})
     return mux
   }
 
@@ -394,7 +408,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       sessions: sessions.all().map((s) => ({clientId: s.clientId})),
       children: [...multiplexers.values()].flatMap((m) => {
         const origin = origins.get(m)
-        return m.pid !== undefined && !m.dead && origin ? [{pid: m.pid, ...origin}] : []
+        return m.pid !== undefined && !m.dead && origin ? [{pid: m.pid, ...origin, stderr: m.stderrTail}] : []
       }),
     }),
     async close() {

@@ -105,6 +105,11 @@ export class Multiplexer implements SessionHost {
     return this.child?.pid
   }
 
+  /** The child's last stderr lines (child-process.ts), for the console. */
+  get stderrTail(): string[] {
+    return this.child?.stderrTail() ?? []
+  }
+
   /** True while its child process exists (started and not yet exited). */
   get running(): boolean {
     return this.child !== undefined && !this.child.exited

@@ -120,10 +120,38 @@ export interface AuditRecord extends AuditEvent {
   id: number
 }
 
+export interface AuditFilter {
+  clientId?: string
+  since?: number
+  afterId?: number
+  beforeId?: number
+  event?: string
+  outcome?: string
+  limit?: number
+  newestFirst?: boolean
+}
+
+export interface AuditCount {
+  clientId: string | null
+  /** Start of the slot, ms since the epoch. */
+  bucket: number
+  event: string
+  outcome: string
+  count: number
+}
+
 export interface AuditRepository {
   append(events: readonly AuditEvent[]): Promise<void>
-  /** Oldest first. `afterId` for following; `limit` caps the answer. */
-  query(filter: {clientId?: string; since?: number; afterId?: number; limit?: number}): Promise<AuditRecord[]>
+  /**
+   * Oldest first (`newestFirst` turns it round). `afterId` for following, `beforeId` for paging
+   * back; `event` and `outcome` match exactly; `limit` caps the answer.
+   */
+  query(filter: AuditFilter): Promise<AuditRecord[]>
+  /**
+   * How many events there are since `since` (ms), per client, per `bucketMs`-wide slot (its
+   * start, ms since the epoch), event and outcome; for the console's charts (src/console/).
+   */
+  counts(filter: {since: number; bucketMs: number; clientId?: string}): Promise<AuditCount[]>
   /** Deletes events older than `before`; returns how many. */
   prune(before: number): Promise<number>
 }

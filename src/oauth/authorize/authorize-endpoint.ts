@@ -3,20 +3,17 @@ import type {Clock} from '../../clock.js'
 import {readParams} from '../../http/body.js'
 import {NO_STORE} from '../../http/respond.js'
 import type {Handler} from '../../http/router.js'
-import {deviceTokenId, newDeviceToken} from '../../owner/device-token.js'
-import type {OwnerLoginGuard} from '../../owner/login-guard.js'
-import {verifyPassword} from '../../owner/password.js'
+import {OWNER_SUBJECT, type OwnerLogin} from '../../owner/owner-login.js'
 import type {ClientRecord, Store} from '../../store/types.js'
 import type {ResourceResolver} from '../resource.js'
 import type {CodeIssuer} from './code-issuer.js'
-import {DEVICE_COOKIE_MAX_AGE_S, type SessionCookie} from './cookies.js'
+import type {SessionCookie} from './cookies.js'
 import {AuthorizePageError, AuthorizeRedirectError} from './errors.js'
 import {consentPage, errorPage, sendPage} from './pages.js'
 import {parseAuthorizationRequest, type AuthorizationRequest, type ClientResolver} from './request.js'
 import type {BrowserSession, SessionStore} from './sessions.js'
 
-/** The one subject of this server: its owner (a single-user gateway). */
-export const OWNER_SUBJECT = 'owner'
+export {OWNER_SUBJECT}
 
 /**
  * Sends the browser back to the client with the authorization response. Every response,
@@ -45,9 +42,8 @@ export function createAuthorizationEndpoint({
   supportedScopes,
   sessions,
   cookie,
-  deviceCookie,
+  ownerLogin,
   issueCode,
-  loginGuard,
   autoApprove,
   maxBodyBytes,
   action,
@@ -61,10 +57,9 @@ export function createAuthorizationEndpoint({
   supportedScopes?: () => readonly string[]
   sessions: SessionStore
   cookie: SessionCookie
-  /** The owner's device token (src/owner/device-token.ts), set at login. */
-  deviceCookie: SessionCookie
+  /** The owner's password login, shared with the console (src/owner/owner-login.ts). */
+  ownerLogin: OwnerLogin
   issueCode: CodeIssuer
-  loginGuard: OwnerLoginGuard
   /** Development only (loopback issuer): approve every valid request without asking. */
   autoApprove: boolean
   maxBodyBytes: number
@@ -178,31 +173,17 @@ export function createAuthorizationEndpoint({
 
     const headers: Record<string, string | string[]> = {}
     if (session.ownerAt === null) {
-      const hash = await store.owner.passwordHash()
-      if (!hash) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: gatehouse owner set-password')
-      // Owner logins are rate-limited (CONTRACT.md; RFC 9700 §4.10): reserved before the hash,
-      // per session, per address or device, in all, and with bounded hashes at once (login-guard.ts).
-      const device = deviceCookie.read(req)
-      const deviceId = deviceTokenId(hash, device)
-      const attempt = loginGuard.reserve({sessionId: session.id, address: ctx.remoteAddress, deviceId})
-      if ('retryAfter' in attempt) {
-        const wait = String(attempt.retryAfter)
-        return showConsent(res, 429, request, session, requestId, `Too many login attempts; try again in ${wait} seconds.`, {'Retry-After': wait})
+      // The owner's login, shared with the console (src/owner/owner-login.ts): rate-limited per
+      // session, per address or device, in all, with bounded hashes at once (CONTRACT.md; RFC 9700 §4.10).
+      const login = await ownerLogin.logIn({req, remoteAddress: ctx.remoteAddress, session, password: params.get('password') ?? ''})
+      if (!login.ok) {
+        if (login.status === 503) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: gatehouse owner set-password')
+        return showConsent(res, login.status, request, session, requestId, login.message, login.retryAfter ? {'Retry-After': String(login.retryAfter)} : {})
       }
-      let ok: boolean
-      try {
-        ok = await verifyPassword(params.get('password') ?? '', hash)
-      } finally {
-        attempt.release()
-      }
-      if (!ok) return showConsent(res, 401, request, session, requestId, 'Wrong password.')
-      attempt.refund()
       // Answered meanwhile by a concurrent POST of this session?
-      if (!sessions.pending(requestId, session.id)) throw new AuthorizePageError(400, 'Request expired', 'this authorization request was already answered; start again from the application')
-      session = sessions.login(session)
-      const cookies = [cookieFor(session)]
-      if (deviceId === undefined) cookies.push(deviceCookie.serialize(newDeviceToken(hash), DEVICE_COOKIE_MAX_AGE_S))
-      headers['Set-Cookie'] = cookies
+      if (!sessions.pending(requestId, login.session.id)) throw new AuthorizePageError(400, 'Request expired', 'this authorization request was already answered; start again from the application')
+      session = login.session
+      headers['Set-Cookie'] = login.cookies
     }
     sessions.settle(requestId, session.id)
     await store.consents.remember({clientId: request.client.id, subject: OWNER_SUBJECT, scopes: request.scopes, at: clock.now()})

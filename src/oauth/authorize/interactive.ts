@@ -11,6 +11,7 @@ import {refreshTokenGrant, refreshTokenRevoker, REFRESH_GRACE_MS} from '../grant
 import {loadRevokedGrants} from '../grants/revoked-grants.js'
 import type {Keyring} from '../keys/keyring.js'
 import {createOwnerLoginGuard, ownerLoginDefaults, type OwnerLoginLimits} from '../../owner/login-guard.js'
+import {createOwnerLogin} from '../../owner/owner-login.js'
 import {createBuckets, type BucketLimit} from '../rate-limit.js'
 import {createRegistrationEndpoint} from '../registration/register-endpoint.js'
 import type {ResourceResolver} from '../resource.js'
@@ -128,6 +129,17 @@ export async function createInteractiveAuthorization({
     ? {resolve: async (url: string, context: {remoteAddress: string}) => (await (loading ??= loadDocuments())).resolve(url, context)}
     : undefined
 
+  // One owner login for the consent page and the console: sessions, cookies and budgets shared.
+  const sessions = createSessionStore({clock, limits: options.browserSessions ?? {}})
+  const cookie = sessionCookie({secure: issuerUrl.protocol === 'https:'})
+  const ownerLogin = createOwnerLogin({
+    store,
+    clock,
+    sessions,
+    cookie,
+    deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
+    guard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock}),
+  })
   const authorize = createAuthorizationEndpoint({
     issuer,
     store,
@@ -135,11 +147,10 @@ export async function createInteractiveAuthorization({
     resolveClient: createClientResolver({clients, metadataDocuments: documents}),
     resolveResource,
     supportedScopes: scopes,
-    sessions: createSessionStore({clock, limits: options.browserSessions ?? {}}),
-    cookie: sessionCookie({secure: issuerUrl.protocol === 'https:'}),
-    deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
+    sessions,
+    cookie,
+    ownerLogin,
     issueCode: createCodeIssuer({store, clock}),
-    loginGuard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock}),
     autoApprove,
     maxBodyBytes,
     action: `${issuer}/oauth/authorize`,
@@ -168,6 +179,8 @@ export async function createInteractiveAuthorization({
     grants,
     routes,
     revokedGrants,
+    /** The owner's browser login (src/owner/owner-login.ts), for the console. */
+    ownerLogin,
     authMethods: ['none'],
     urls: {authorization: `${issuer}/oauth/authorize`, ...(register ? {registration: `${issuer}/oauth/register`} : {})},
     metadata: {

@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import type {ServerResponse} from 'node:http'
 import {NO_STORE} from '../../http/respond.js'
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"'`]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;'})[c]!)
 
 /**
@@ -12,14 +12,14 @@ const escapeHtml = (s: string) =>
  * (client-metadata.ts); this also covers records stored before it did.
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu
-const shown = (s: string) => escapeHtml(s.replace(INVISIBLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`))
+export const shown = (s: string) => escapeHtml(s.replace(INVISIBLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`))
 
 /**
  * Client text isolated from the page's own (Unicode bidi algorithm, UAX #9 §2.7; HTML `<bdi>`):
  * a right-to-left name, or neutral characters at its ends, cannot reorder the sentence around it.
  * Names take their direction from their first strong character; identifiers and URLs are LTR.
  */
-const isolated = (s: string, dir: 'auto' | 'ltr' = 'auto') => `<bdi dir="${dir}">${shown(s)}</bdi>`
+export const isolated = (s: string, dir: 'auto' | 'ltr' = 'auto') => `<bdi dir="${dir}">${shown(s)}</bdi>`
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}code{background:#f2f2f2;padding:0 .25rem;word-break:break-all}.warn{background:#fff4d6;padding:.5rem .75rem;border-radius:4px}

@@ -160,6 +160,11 @@ export function createSessionStore({
     settle(id: string, sessionId: string): void {
       entry(sessionId)?.pending.delete(id)
     },
+    /** Logs out: the session is gone at once (its id is worth nothing after). */
+    end(id: string): void {
+      if (owner.delete(id)) return
+      dropAnonymous(id)
+    },
     /** How many sessions are kept (for tests and the status page). */
     size(): {anonymous: number; owner: number} {
       return {anonymous: anonymous.size, owner: owner.size}
