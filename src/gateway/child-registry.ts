@@ -9,6 +9,7 @@
 import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Logger} from '../log.js'
+import {processStartTime} from '../daemon/process-identity.js'
 
 export interface ChildRecord {
   pid: number
@@ -18,20 +19,6 @@ export interface ChildRecord {
 }
 
 export const registryFile = (dataDir: string) => join(dataDir, 'children.json')
-
-/** Field 22 of /proc/<pid>/stat, or null if the process (or /proc) is not there. */
-export async function processStartTime(pid: number): Promise<string | null> {
-  let stat: string
-  try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return null
-  }
-  // comm (field 2) is in parentheses and may contain spaces: split after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // rest[0] is field 3 (state), so field 22 is rest[19].
-  return rest[19] ?? null
-}
 
 /** The daemon that wrote the registry (pid and /proc start time), if recorded. */
 export async function readRegistryOwner(dataDir: string): Promise<{pid: number; startTime: string | null} | null> {

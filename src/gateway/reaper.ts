@@ -12,8 +12,8 @@
  * subreaper this can leave an orphan running: a leak, never a wrong kill).
  */
 import type {Logger} from '../log.js'
-import {liveness, parentPid} from '../daemon/process-identity.js'
-import {processStartTime, readRegistry, readRegistryOwner, registryFile} from './child-registry.js'
+import {liveness, parentPid, processStartTime} from '../daemon/process-identity.js'
+import {readRegistry, readRegistryOwner, registryFile} from './child-registry.js'
 import {readFile, rm} from 'node:fs/promises'
 
 export interface ReapResult {
