@@ -7,7 +7,7 @@
  */
 import {bearerChallenge} from '../http/challenge.js'
 import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage} from './json-rpc.js'
-import type {Principal} from './principal.js'
+import type {Principal} from '../principal/principal.js'
 import {InvalidParamsError, resolveTarget, type ResponseFilter, type ScopeGuard, type Target} from './scope-guard.js'
 
 /** An HTTP refusal of a message (its status, JSON-RPC code and headers), mapped to a response once, by the endpoint. */

@@ -11,7 +11,7 @@ import type {Pending} from './id-map.js'
 import type {JsonRpcMessage} from './json-rpc.js'
 import type {ProtocolVersion} from './protocol-version.js'
 import {ReplayBuffer, SseStream} from './sse.js'
-import type {Principal} from './principal.js'
+import type {Principal} from '../principal/principal.js'
 
 /** MCP 2025-11-25 server/utilities/logging: syslog severities, least severe first. */
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const
