@@ -1,6 +1,6 @@
 import {GATEWAYS, BRIDGES} from '../lib/gateways.js'
 import type {Gateway} from '../systems/types.js'
-import {pool} from '../lib/http.js'
+import {pool, post} from '../lib/http.js'
 import {McpHttpSession} from '../lib/mcp-http.js'
 import {StdioMcp} from '../lib/stdio-client.js'
 import {ECHO_ARGV} from '../lib/paths.js'
@@ -43,6 +43,25 @@ async function gatewaySubject(g: Gateway): Promise<Subject> {
   }
 }
 
+/**
+ * The same echo call as a stateless MCP 2026-07-28 request (no session: version, capabilities
+ * and client info in `_meta`, Mcp-Method/Mcp-Name headers), beside the 2025 session above.
+ */
+async function modernSubject(g: Gateway): Promise<Subject> {
+  const p = pool(g.port, CONCURRENCY)
+  const V = '2026-07-28'
+  const meta = {'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': {name: 'gatehouse-bench', version: '1.0.0'}, 'io.modelcontextprotocol/clientCapabilities': {}}
+  const headers = {accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${g.bearer}`, 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'echo'}
+  let id = 1
+  const echo = async (text: string, loop: number) => {
+    const r = await post(p.conn(loop), g.path, headers, JSON.stringify({jsonrpc: '2.0', id: id++, method: 'tools/call', params: {name: 'echo', arguments: {text}, _meta: meta}}))
+    const got = r.status === 200 ? (JSON.parse(r.text) as {result?: {content?: Array<{text?: string}>}}).result?.content?.[0]?.text : undefined
+    if (got !== text) throw new Error(`2026 tools/call echo: HTTP ${r.status} ${r.text.slice(0, 200)}`)
+  }
+  await echo('hello', 0)
+  return {name: `${g.name} (2026-07-28, stateless)`, pid: g.pid, echo, close: async () => p.close()}
+}
+
 async function stdioSubject(): Promise<Subject> {
   const c = new StdioMcp(ECHO_ARGV[0]!, ECHO_ARGV.slice(1))
   await c.initialize()
@@ -80,7 +99,11 @@ export async function toolCall(ctx: Context): Promise<ScenarioResult> {
         continue
       }
       ctx.log(`starting ${sys.name}`)
-      subjects.push(await gatewaySubject(await sys.start()))
+      const g = await sys.start()
+      // Gatehouse's 2026 path shares the daemon (and its child) with its 2025 session subject.
+      const modern = g.name === 'gatehouse' ? await modernSubject(g) : undefined
+      subjects.push(await gatewaySubject(g))
+      if (modern) subjects.push(modern)
     }
     for (const s of subjects) tput.set(s.name, [])
     for (let r = 0; r < rounds; r++) {
