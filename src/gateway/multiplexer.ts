@@ -516,7 +516,7 @@ export class Multiplexer implements SessionHost {
     }
     const {caller, pending} = this.attribute(msg)
     if (caller === undefined) {
-      this.logger.warn('server-to-client request maps to no single session; refused, not guessed', {child: this.options.tag, method})
+      this.logger.warn('server-to-client request maps to no single session; refused, not guessed', {child: this.options.tag, method, sessions: this.sessions.size, requests: this.modern.size})
       this.replyToChild(msg.id, ErrorCode.InternalError, `the gateway cannot tell which session ${method} is for`)
       return
     }
