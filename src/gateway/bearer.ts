@@ -6,7 +6,7 @@
  */
 import type {IncomingMessage} from 'node:http'
 import {bearerChallenge} from '../http/challenge.js'
-import {InvalidTokenError, type Principal, type TokenVerifier} from './principal.js'
+import {InvalidTokenError, type Principal, type TokenVerifier} from '../principal/principal.js'
 
 export type BearerResult = {ok: true; principal: Principal} | {ok: false; status: 401; wwwAuthenticate: string; description: string}
 

@@ -27,7 +27,7 @@ export interface ExchangePolicy {
 
 export interface StreamFactory {
   openStream(): SseStream
-  replay: ReplayBuffer
+  replay?: ReplayBuffer
 }
 
 export class Exchange {
@@ -44,6 +44,8 @@ export class Exchange {
     sseFromStart: boolean,
     /** Rewrites responses before they are sent (list filtering by scope), single request or batch alike. */
     private readonly policy?: ExchangePolicy,
+    /** Rewrites each response after the policy (a 2026 caller's result shape, modern/result-shape.ts). */
+    private readonly shape?: (json: string) => string,
   ) {
     this.outstanding = requests
     res.once('close', () => (this.closed = true))
@@ -64,6 +66,7 @@ export class Exchange {
   /** The response to one of this POST's requests. */
   final(json: string): void {
     if (this.policy && this.policy.filters.size > 0) json = this.filtered(json)
+    if (this.shape) json = this.shape(json)
     // The fast path's lines start with a result; anything else is looked at properly.
     this.failed = !json.startsWith('{"result"') && isError(json)
     this.outstanding--

@@ -19,6 +19,7 @@
  */
 import {STORE_RETRY_AFTER_SECONDS} from '../http/respond.js'
 import {StoreUnavailableError} from '../store/errors.js'
+import {randomBytes} from 'node:crypto'
 import {mkdir} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join} from 'node:path'
@@ -31,11 +32,16 @@ import {defaultServerSpec} from './default-server.js'
 import {createMcpEndpoint, type EndpointDeps} from './mcp-endpoint.js'
 import type {ScopeGuard} from './scope-guard.js'
 import {Multiplexer} from './multiplexer.js'
-import type {Principal, TokenVerifier} from './principal.js'
+import type {Principal, TokenVerifier} from '../principal/principal.js'
 import {reapLeftoverChildren} from './reaper.js'
 import {protectedResourceMetadata, type ResourceView} from './resource-metadata.js'
 import type {Session} from './session.js'
 import {SessionTable} from './sessions.js'
+import {InputRequiredStore} from './modern/input-required.js'
+import type {Listener} from './modern/listen.js'
+import {createModernEra} from './modern/modern-endpoint.js'
+import {Refusal} from './policy-step.js'
+import {ErrorCode} from './json-rpc.js'
 
 export type Isolation = 'client' | 'session' | 'shared'
 
@@ -63,6 +69,10 @@ export interface GatewayLimits {
   initializeTimeoutMs?: number
   /** How often open sessions are checked for revocation; default 250 ms. */
   revocationCheckMs?: number
+  /** How long a 2026 request waiting for the client's input (multi round-trip) is kept; default 5 min. */
+  inputRequiredTtlMs?: number
+  /** 2026 requests one client may have waiting for input at once; default 16. */
+  maxInputRequiredPerClient?: number
 }
 
 export const DEFAULT_MAX_CHILDREN = 100
@@ -99,6 +109,8 @@ export interface GatewayOptions {
   clock: Clock
   /** The daemon's environment, from which PATH, HOME, locale and TZ pass to children; default process.env. */
   parentEnv?: NodeJS.ProcessEnv
+  /** The key that seals 2026 requestState values (32+ bytes); default 32 random bytes made at start. */
+  requestStateKey?: Uint8Array
 }
 
 export interface Gateway {
@@ -156,6 +168,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const origins = new WeakMap<Multiplexer, {clientId: string | null; startedAt: number; restarts: number}>()
   /** Children started per client (or for the shared one), for `restarts`; bounded by the clients seen. */
   const starts = new Map<string, number>()
+  /** Parked 2026 requests waiting for their client's input (modern/input-required.ts). */
+  const inputRequired = new InputRequiredStore({
+    key: options.requestStateKey ?? randomBytes(32),
+    clock,
+    logger,
+    ttlMs: limits.inputRequiredTtlMs,
+    maxPerClient: limits.maxInputRequiredPerClient,
+  })
+  /** Open 2026 subscriptions/listen streams, for the per-client cap, revocation and close. */
+  const listeners = new Set<Listener>()
   let closing = false
   let childSeq = 0
 
@@ -196,6 +218,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       requestTimeoutMs,
       initializeTimeoutMs: Math.min(requestTimeoutMs, limits.initializeTimeoutMs ?? DEFAULT_INITIALIZE_TIMEOUT_MS),
       killGraceMs: limits.killGraceMs,
+      onInputRequired: inputRequired.onInputRequired,
       onExit(mux, attached) {
         live.delete(mux)
         if (multiplexers.get(key) === mux) multiplexers.delete(key)
@@ -235,10 +258,12 @@ export function createGateway(options: GatewayOptions): Gateway {
    * leaves it alone until the claim is released); started if need be. Undefined when a new child
    * would exceed maxChildren and no idle one can make room.
    */
-  function claimChild(principal: Principal): {mux: Multiplexer; release: () => void} | undefined {
+  function claimChild(principal: Principal, modern = false): {mux: Multiplexer; release: () => void} | undefined {
     if (closing) throw new Error('the gateway is closing')
-    // In session isolation every session gets a child of its own: a fresh key each time.
-    const key = isolation === 'client' ? `client:${principal.clientId}` : isolation === 'shared' ? 'shared' : `session:${++childSeq}`
+    // In session isolation every session gets a child of its own: a fresh key each time. 2026
+    // requests have no session: in that mode one child serves a client's 2026 requests.
+    const key =
+      isolation === 'client' ? `client:${principal.clientId}` : isolation === 'shared' ? 'shared' : modern ? `modern:${principal.clientId}` : `session:${++childSeq}`
     let mux = multiplexers.get(key)
     if (mux === undefined || mux.dead) {
       let running = 0
@@ -296,7 +321,47 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
+  /** The (ready) child of a principal's 2026 requests; Refusal 503 when none may be started or it failed. */
+  async function childFor(principal: Principal): Promise<Multiplexer> {
+    const claimed = claimChild(principal, true)
+    if (claimed === undefined) {
+      logger.warn('request refused: the gateway runs its most child processes', {client_id: principal.clientId, limit: maxChildren})
+      throw new Refusal(503, ErrorCode.InternalError, 'Service Unavailable: too many MCP server processes; try again later', retryAfter(5))
+    }
+    try {
+      await claimed.mux.ready
+    } catch (error) {
+      throw new Refusal(503, ErrorCode.InternalError, `Service Unavailable: the MCP server is not available: ${(error as Error).message}`, retryAfter(5))
+    } finally {
+      claimed.release()
+    }
+    if (claimed.mux.dead) throw new Refusal(503, ErrorCode.InternalError, 'Service Unavailable: the MCP server exited', retryAfter(5))
+    return claimed.mux
+  }
+
+  const modern = createModernEra({
+    scopes: options.scopes,
+    resourceMetadataUrl: options.resourceMetadataUrl,
+    onRequest: options.onRequest,
+    childFor,
+    inputRequired,
+    clock,
+    logger,
+    maxUnsentBytes: limits.maxUnsentBytes,
+    // A listener is the 2026 counterpart of a session's GET stream: the client's session cap bounds them too.
+    async canListen(principal) {
+      const own = options.sessionLimit ? await options.sessionLimit(principal) : null
+      const cap = perClientSessionCap(limits, isolation, own)
+      let n = 0
+      for (const l of listeners) if (l.clientId === principal.clientId) n++
+      if (n >= cap) throw new Refusal(429, ErrorCode.InternalError, `Too Many Requests: this client already has ${cap} subscriptions/listen streams`, retryAfter(5))
+    },
+    addListener: (l) => void listeners.add(l),
+    removeListener: (l) => void listeners.delete(l),
+  })
+
   const endpoint = createMcpEndpoint({
+    modern,
     checkBearer: createBearerCheck({
       verifier: options.verifier,
       resource: options.resource,
@@ -316,6 +381,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   function sweep(): void {
     const now = clock.now()
+    inputRequired.sweep(now)
     for (const s of sessions.idle(now)) {
       logger.info('session expired', {client_id: s.clientId, session: s.id.slice(0, 8)})
       sessions.end(s)
@@ -332,8 +398,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** Ends every session whose latest principal has been revoked; stops children left without sessions. */
   async function checkRevocations(): Promise<void> {
     const revocation = options.verifier.revocation?.bind(options.verifier)
-    if (revocation === undefined || closing || sessions.size === 0) return
+    if (revocation === undefined || closing || (sessions.size === 0 && listeners.size === 0)) return
     const verdicts = new Map<string, Promise<string | undefined>>()
+    // 2026 listen streams end like sessions when their token's access is withdrawn.
+    for (const l of [...listeners]) {
+      let verdict = verdicts.get(l.principal.tokenId)
+      if (verdict === undefined) verdicts.set(l.principal.tokenId, (verdict = revocation(l.principal)))
+      const why = await verdict
+      if (why === undefined || l.ended) continue
+      logger.info('subscriptions/listen ended: access revoked', {client_id: l.clientId, reason: why})
+      l.end(false)
+    }
     const ended: Session[] = []
     for (const s of sessions.all()) {
       const p = s.current
@@ -417,6 +492,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       clearInterval(timer)
       clearInterval(revocationTimer)
       endSessions(sessions.all())
+      for (const l of [...listeners]) l.end(true)
       // Every child, whatever its state (starting, initializing, in use, failed, already being
       // stopped): SIGTERM, SIGKILL after killGraceMs (child-process.ts bounds the wait).
       const all = [...live]

@@ -6,19 +6,21 @@
  */
 import type {Exchange} from './exchange.js'
 import type {JsonRpcMessage} from './json-rpc.js'
-import type {Session} from './session.js'
+import type {Caller} from './caller.js'
 
 export interface Pending {
   readonly gid: number
   readonly method: string
-  /** The session that sent it; undefined for the gateway's own requests (initialize). */
-  readonly session: Session | undefined
-  /** The client's id, JSON-encoded, ready to splice into the response line. */
-  readonly idJson: string
+  /** The caller that sent it (a session or a 2026 request); undefined for the gateway's own requests (initialize). */
+  caller: Caller | undefined
+  /** The client's id, JSON-encoded, ready to splice into the response line (a 2026 retry rebinds it). */
+  idJson: string
   /** The client's progress token, when it asked for progress. */
-  readonly progressToken: unknown
-  readonly exchange: Exchange | undefined
+  progressToken: unknown
+  exchange: Exchange | undefined
   deadline: number
+  /** Waiting for a 2026 caller's retry with inputResponses (modern/input-required.ts); the child asked something. */
+  parked?: boolean
   /** For the gateway's own requests. */
   onResponse?: (message: JsonRpcMessage) => void
 }

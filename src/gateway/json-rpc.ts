@@ -23,6 +23,12 @@ export const ErrorCode = {
   /** MCP 2025-11-25 schema: request cancelled / timed out are reported as errors on the request. */
   RequestTimeout: -32001,
   ConnectionClosed: -32000,
+  /** MCP 2025-11-25 resources: resource not found (2026-07-28 changelog, minor 6: now -32602). */
+  ResourceNotFound: -32002,
+  /** MCP 2026-07-28 transports-streamable-http §Server Validation: HeaderMismatchError. */
+  HeaderMismatch: -32020,
+  /** MCP 2026-07-28 basic-index §_meta: MissingRequiredClientCapabilityError. */
+  MissingRequiredClientCapability: -32021,
   /** MCP 2026-07-28 versioning: UnsupportedProtocolVersionError. */
   UnsupportedProtocolVersion: -32022,
 } as const

@@ -1,9 +1,14 @@
 /**
- * The MCP endpoint, Streamable HTTP as of protocol versions 2025-03-26, 2025-06-18 and
- * 2025-11-25 (MCP 2025-11-25 transports §Streamable HTTP): POST carries one JSON-RPC message
- * (a batch only in a 2025-03-26 session), GET opens the server's stream (or resumes one with
- * Last-Event-ID), DELETE ends the session. A step of its own for each check, in this order:
- * bearer token, method, headers, body, session.
+ * The MCP endpoint, Streamable HTTP in two eras on one path (MCP 2026-07-28 versioning
+ * §Backward Compatibility: a dual-era server selects its behaviour from how the client opens).
+ *
+ * Each POST is classified once, after the bearer check and the body: a request that carries a
+ * 2026 `_meta` version or a non-2025 MCP-Protocol-Version header and no session id is modern
+ * (modern/modern-endpoint.ts: stateless, per-request metadata); anything else is legacy, as of
+ * 2025-03-26, 2025-06-18 and 2025-11-25 (MCP 2025-11-25 transports §Streamable HTTP): POST
+ * carries one JSON-RPC message (a batch only in a 2025-03-26 session), GET opens the server's
+ * stream (or resumes one with Last-Event-ID), DELETE ends the session. Modern steps throw
+ * Refusal, mapped to a response once, in handleMcp.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../clock.js'
@@ -15,12 +20,13 @@ import {BodyRefusedError, InvalidUtf8Error, readBodyText, sendRefusal} from '../
 import {Exchange, type ExchangePolicy} from './exchange.js'
 import {ErrorCode, errorResponse, isId, jsonDepthExceeds, MAX_JSON_DEPTH, paramsOf, type JsonRpcMessage} from './json-rpc.js'
 import type {Multiplexer} from './multiplexer.js'
-import {headerVersion, isSupported, modernVersion, negotiate, unsupportedVersionBody, DEFAULT_VERSION} from './protocol-version.js'
-import type {Principal} from './principal.js'
+import {headerVersion, isSupported, MODERN_VERSION_META, negotiate, unsupportedVersionBody, DEFAULT_VERSION} from './protocol-version.js'
+import type {Principal} from '../principal/principal.js'
 import {Session, type ClientCapabilities} from './session.js'
 import type {SessionTable} from './sessions.js'
 import {DEFAULT_MAX_UNSENT_BYTES, parseEventId} from './sse.js'
 import {admitMessage, Refusal, type Admitted} from './policy-step.js'
+import {metaOf} from './json-rpc.js'
 import type {ScopeGuard} from './scope-guard.js'
 
 /** One MCP request as the audit trail records it. */
@@ -53,6 +59,19 @@ export interface EndpointDeps {
   limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number; maxJsonDepth?: number}
   logger: Logger
   clock: Clock
+  /** The 2026-07-28 era (modern/modern-endpoint.ts); throws Refusal. */
+  modern(req: IncomingMessage, res: ServerResponse, principal: Principal, msg: JsonRpcMessage): Promise<void>
+}
+
+/**
+ * Whether a POST without a session is of the modern era: its `_meta` names a version, or its
+ * MCP-Protocol-Version header is not a 2025 one (2026-07-28 transports-streamable-http §Backward
+ * Compatibility: a modern server answers such a request with a modern error, not a fallback).
+ */
+function isModernMessage(msg: JsonRpcMessage, header: string | undefined): boolean {
+  if (msg.method === 'initialize') return false
+  if (metaOf(msg)?.[MODERN_VERSION_META] !== undefined) return true
+  return header !== undefined && !isSupported(header)
 }
 
 /**
@@ -154,13 +173,8 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       return fail(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: params must be an object')
     }
 
-    // A 2026-07-28 (stateless) client: answer so it recognizes a legacy-capable server and falls
-    // back to initialize (2026-07-28 transports-streamable-http §Backward Compatibility;
-    // versioning §Backward Compatibility with Initialization-Based Versions).
-    const modern = sessionHeader(req) === undefined ? modernVersion(msg, version) : undefined
-    if (modern !== undefined && !isSupported(modern)) {
-      return reply(res, 400, unsupportedVersionBody(isId(msg.id) ? msg.id : null, modern))
-    }
+    // Classify: a 2026-07-28 (stateless) request goes to the modern era's steps.
+    if (sessionHeader(req) === undefined && isModernMessage(msg, version)) return deps.modern(req, res, principal, msg)
     // transports §Protocol Version Header: an unsupported version is a 400. The initialize
     // request itself negotiates in its body (lifecycle §Version Negotiation).
     if (version !== undefined && !isSupported(version) && msg.method !== 'initialize') {
@@ -381,16 +395,22 @@ export function createMcpEndpoint(deps: EndpointDeps) {
         return fail(res, 429, ErrorCode.InvalidRequest, 'Too Many Requests: rate limit reached', {'retry-after': String(Math.max(1, Math.ceil(wait)))})
       }
     }
-    switch (req.method) {
-      case 'POST':
-        return post(req, res, auth.principal)
-      case 'GET':
-        return get(req, res, auth.principal)
-      case 'DELETE':
-        return del(req, res, auth.principal)
-      default:
-        req.resume()
-        return fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', {allow: 'GET, POST, DELETE'})
+    try {
+      switch (req.method) {
+        case 'POST':
+          return await post(req, res, auth.principal)
+        case 'GET':
+          return get(req, res, auth.principal)
+        case 'DELETE':
+          return del(req, res, auth.principal)
+        default:
+          req.resume()
+          return fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', {allow: 'GET, POST, DELETE'})
+      }
+    } catch (error) {
+      // The one mapping of a refusal to its response (status, JSON-RPC error, headers).
+      if (error instanceof Refusal) return reply(res, error.status, error.body(), error.headers)
+      throw error
     }
   }
 }

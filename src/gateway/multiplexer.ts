@@ -31,7 +31,9 @@ import {LATEST_VERSION} from './protocol-version.js'
 import {classifyChildMessage, createNoiseLog} from './child-message.js'
 import {oversizedResponseId} from './oversize-line.js'
 import {fastResponseId, replaceTrailingId} from './response-line.js'
-import {logLevelRank, type Session, type SessionHost} from './session.js'
+import {logLevelRank, type Caller} from './caller.js'
+import type {ChangeListener} from './change-listener.js'
+import type {Session, SessionHost} from './session.js'
 
 export interface MultiplexerOptions {
   tag: string
@@ -51,6 +53,12 @@ export interface MultiplexerOptions {
   killGraceMs: number
   /** Called once when the child has exited (or failed to start); its sessions must be ended. */
   onExit(mux: Multiplexer, sessions: Session[]): void
+  /**
+   * The child asked a 2026 caller something (sampling, elicitation, roots) while serving its
+   * request `pending`: answered with an InputRequiredResult (modern/input-required.ts). Absent:
+   * the child gets an error, as for a caller that did not declare the capability.
+   */
+  onInputRequired?(caller: Caller, pending: Pending, msg: JsonRpcMessage, mux: Multiplexer): void
 }
 
 /** What the gateway declares to every child: the widest set of client capabilities it can relay. */
@@ -72,11 +80,21 @@ const listChanged = new Set([
   'notifications/prompts/list_changed',
 ])
 
+/** The 2026 per-request _meta keys (basic-index §_meta): a 2025 child has no use for them. */
+const MODERN_META_KEYS = ['io.modelcontextprotocol/protocolVersion', 'io.modelcontextprotocol/clientInfo', 'io.modelcontextprotocol/clientCapabilities', 'io.modelcontextprotocol/logLevel']
+const stripModernMeta = (meta: Record<string, unknown>) => {
+  for (const k of MODERN_META_KEYS) delete meta[k]
+}
+
 const errorJson = (idJson: string, code: number, message: string) =>
   `{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify({code, message})}}`
 
 export class Multiplexer implements SessionHost {
   readonly sessions = new Set<Session>()
+  /** 2026 `subscriptions/listen` streams on this child (modern/listen.ts). */
+  readonly listeners = new Set<ChangeListener>()
+  /** 2026 callers with a request in flight here (each lives for one POST). */
+  private readonly modern = new Set<Caller>()
   readonly ready: Promise<Record<string, unknown>>
   initResult: Record<string, unknown> | undefined
   dead = false
@@ -125,7 +143,7 @@ export class Multiplexer implements SessionHost {
    * starting is not idle).
    */
   idleLongerThan(now: number, idleForMs: number): boolean {
-    return this.sessions.size === 0 && this.claims === 0 && this.ids.size === 0 && this.idleSince !== undefined && now - this.idleSince >= idleForMs
+    return this.sessions.size === 0 && this.listeners.size === 0 && this.claims === 0 && this.ids.size === 0 && this.idleSince !== undefined && now - this.idleSince >= idleForMs
   }
 
   /**
@@ -182,7 +200,7 @@ export class Multiplexer implements SessionHost {
       this.ids.add({
         gid,
         method: 'initialize',
-        session: undefined,
+        caller: undefined,
         idJson: String(gid),
         progressToken: undefined,
         exchange: undefined,
@@ -231,44 +249,151 @@ export class Multiplexer implements SessionHost {
 
   // ---- client -> child ---------------------------------------------------------------------
 
-  /** A request from a session's client; its answer goes to `exchange`. */
-  forwardRequest(session: Session, msg: JsonRpcMessage, exchange: Exchange): void {
+  /** A request from a caller (a session's client, or one 2026 request); its answer goes to `exchange`. */
+  forwardRequest(caller: Caller, msg: JsonRpcMessage, exchange: Exchange): void {
     const method = msg.method as string
     const idJson = JSON.stringify(msg.id)
-    if (session.inflight.has(idJson)) {
+    if (caller.inflight.has(idJson)) {
       exchange.final(errorJson(idJson, ErrorCode.InvalidRequest, 'a request with this id is already in flight'))
       return
     }
-    if (method === 'ping') {
-      exchange.final(`{"jsonrpc":"2.0","id":${idJson},"result":{}}`)
-      return
-    }
-    if (method === 'logging/setLevel' || method === 'resources/subscribe' || method === 'resources/unsubscribe') {
-      if (this.sessionState(session, msg, idJson, exchange)) return
+    if (caller.era === 'legacy') {
+      if (method === 'ping') {
+        exchange.final(`{"jsonrpc":"2.0","id":${idJson},"result":{}}`)
+        return
+      }
+      if (method === 'logging/setLevel' || method === 'resources/subscribe' || method === 'resources/unsubscribe') {
+        if (this.sessionState(caller as Session, msg, idJson, exchange)) return
+      }
     }
     const gid = this.ids.allocate()
     let progressToken: unknown
-    const meta = metaOf(msg)
+    let meta = metaOf(msg)
     if (meta !== undefined && meta.progressToken !== undefined) {
       progressToken = meta.progressToken
       meta.progressToken = gid
+    } else if (caller.era === 'modern') {
+      // A 2026 request always carries the gateway's token to the child: a server that relates
+      // what it sends to the request (progress, log, elicitation) by its token is then
+      // attributed exactly, however many callers share the child.
+      meta = (msg.params as Record<string, unknown>)._meta = {...meta, progressToken: gid}
     }
+    if (caller.era === 'modern' && meta !== undefined) stripModernMeta(meta)
     msg.id = gid
     const p: Pending = {
       gid,
       method,
-      session,
+      caller,
       idJson,
       progressToken,
       exchange,
       deadline: this.options.clock.now() + this.options.requestTimeoutMs,
     }
     this.ids.add(p)
-    session.inflight.set(idJson, p)
+    caller.inflight.set(idJson, p)
+    if (caller.era === 'modern') this.modern.add(caller)
     if (this.dead || !this.child?.send(JSON.stringify(msg))) {
       this.ids.take(gid)
       this.respond(p, errorJson(idJson, ErrorCode.ConnectionClosed, 'the MCP server is not running'))
     }
+  }
+
+  /**
+   * A 2026 caller closed its response stream: that cancels the request (2026-07-28
+   * basic-patterns-cancellation; transports-streamable-http §Cancellation), so the child gets
+   * `notifications/cancelled` for it and nothing more is sent for it.
+   */
+  cancelRequest(caller: Caller, idJson: string, reason: string): void {
+    const p = caller.inflight.get(idJson)
+    if (p === undefined) return
+    this.forget(p)
+    if (this.ids.take(p.gid)) this.cancelOnChild(p.gid, reason)
+  }
+
+  /**
+   * The child's request `p` now waits for a 2026 caller's retry (modern/input-required.ts): it
+   * belongs to no caller meanwhile, and its deadline is the parking's.
+   */
+  park(p: Pending, until: number): void {
+    this.forget(p)
+    p.parked = true
+    p.exchange = undefined
+    p.deadline = until
+  }
+
+  /**
+   * A 2026 retry resumes parked request `gid`: the child gets the caller's answer to its own
+   * request `childId`, and the final result goes to the retry's exchange under the retry's id.
+   * False when the request is gone (it ended, timed out, or the child exited).
+   */
+  resume(gid: number, caller: Caller, idJson: string, exchange: Exchange, childId: unknown, answer: unknown): boolean {
+    const p = this.ids.get(gid)
+    if (p === undefined || !p.parked || this.dead) return false
+    p.parked = false
+    p.caller = caller
+    p.idJson = idJson
+    p.exchange = exchange
+    p.deadline = this.options.clock.now() + this.options.requestTimeoutMs
+    caller.inflight.set(idJson, p)
+    this.modern.add(caller)
+    this.child?.send(JSON.stringify({jsonrpc: '2.0', id: childId, result: answer}))
+    return true
+  }
+
+  /** Ends a parked request that will not be resumed: the child's question gets an error, the request a cancellation. */
+  abandonParked(gid: number, childId: unknown, reason: string): void {
+    const p = this.ids.get(gid)
+    if (p === undefined || !p.parked) return
+    this.ids.take(gid)
+    this.replyToChild(childId, ErrorCode.ConnectionClosed, reason)
+    this.cancelOnChild(gid, reason)
+  }
+
+  /** Answers one of the child's own requests with an error (a question no caller may be asked). */
+  refuseChildRequest(childId: unknown, code: number, message: string): void {
+    this.replyToChild(childId, code, message)
+  }
+
+  /** The request no longer belongs to its caller (answered, cancelled or parked). */
+  private forget(p: Pending): void {
+    const caller = p.caller
+    if (caller === undefined) return
+    if (caller.inflight.get(p.idJson) === p) caller.inflight.delete(p.idJson)
+    if (caller.era === 'modern' && caller.inflight.size === 0) this.modern.delete(caller)
+  }
+
+  // ---- 2026 subscriptions/listen ----------------------------------------------------------
+
+  /**
+   * A `subscriptions/listen` stream starts receiving this child's change notifications. Its
+   * resource subscriptions reach the child as `resources/subscribe`, once per URI however many
+   * sessions and listeners hold it (reference counted; 2026-07-28 basic-patterns-subscriptions).
+   */
+  addListener(listener: ChangeListener): void {
+    for (const uri of listener.uris) if (!this.uriHeld(uri)) this.ownRequest('resources/subscribe', {uri})
+    this.listeners.add(listener)
+    this.idleSince = undefined
+  }
+
+  removeListener(listener: ChangeListener): void {
+    if (!this.listeners.delete(listener)) return
+    for (const uri of listener.uris) if (!this.uriHeld(uri)) this.ownRequest('resources/unsubscribe', {uri})
+    if (this.sessions.size === 0 && this.listeners.size === 0) this.idleSince = this.options.clock.now()
+  }
+
+  /** Whether a session or a listener (other than `except`) holds a subscription to `uri`. */
+  private uriHeld(uri: string, except?: Session): boolean {
+    for (const s of this.sessions) if (s !== except && s.subscriptions.has(uri)) return true
+    for (const l of this.listeners) if (l.uris.has(uri)) return true
+    return false
+  }
+
+  /** A request of the gateway's own to the child (its answer is not awaited by anyone). */
+  private ownRequest(method: string, params: Record<string, unknown>): void {
+    if (this.dead || !this.child) return
+    const gid = this.ids.allocate()
+    this.ids.add({gid, method, caller: undefined, idJson: String(gid), progressToken: undefined, exchange: undefined, deadline: this.options.clock.now() + this.options.requestTimeoutMs, onResponse: () => {}})
+    this.child.send(JSON.stringify({jsonrpc: '2.0', id: gid, method, params}))
   }
 
   /**
@@ -292,8 +417,7 @@ export class Multiplexer implements SessionHost {
     }
     const uri = params?.uri
     if (typeof uri !== 'string') return false
-    let others = false
-    for (const s of this.sessions) if (s !== session && s.subscriptions.has(uri)) others = true
+    const others = this.uriHeld(uri, session)
     if (msg.method === 'resources/subscribe') session.subscriptions.add(uri)
     else session.subscriptions.delete(uri)
     if (!others) return false
@@ -395,17 +519,27 @@ export class Multiplexer implements SessionHost {
       this.child?.send(`{"jsonrpc":"2.0","id":${JSON.stringify(msg.id)},"result":{}}`)
       return
     }
-    const {session, pending} = this.attribute(msg)
-    if (session === undefined) {
-      this.logger.warn('server-to-client request maps to no single session; refused, not guessed', {child: this.options.tag, method})
+    const {caller, pending} = this.attribute(msg)
+    if (caller === undefined) {
+      this.logger.warn('server-to-client request maps to no single session; refused, not guessed', {child: this.options.tag, method, sessions: this.sessions.size, requests: this.modern.size})
       this.replyToChild(msg.id, ErrorCode.InternalError, `the gateway cannot tell which session ${method} is for`)
       return
     }
     const needs = capabilityFor(method)
-    if (needs !== undefined && !session.capabilities[needs]) {
+    if (needs !== undefined && !caller.capabilities[needs]) {
       this.replyToChild(msg.id, ErrorCode.MethodNotFound, `the client did not declare the ${needs} capability`)
       return
     }
+    if (caller.era === 'modern') {
+      // 2026-07-28 basic-patterns-mrtr: the question goes back in the request's result.
+      if (needs === undefined || pending === undefined || this.options.onInputRequired === undefined) {
+        this.replyToChild(msg.id, ErrorCode.MethodNotFound, `${method} cannot be relayed to a 2026-07-28 client`)
+        return
+      }
+      this.options.onInputRequired(caller, pending, msg, this)
+      return
+    }
+    const session = caller as Session
     const sid = this.nextServerRequest++
     session.serverRequests.set(sid, msg.id)
     msg.id = sid
@@ -418,13 +552,14 @@ export class Multiplexer implements SessionHost {
     const method = msg.method as string
     if (listChanged.has(method)) {
       for (const s of this.sessions) s.sendUnrelated(line)
+      for (const l of this.listeners) if (l.wants(method)) l.deliver(msg)
       return
     }
     const params = paramsOf(msg)
     if (method === 'notifications/progress') {
       const token = params?.progressToken
       const p = typeof token === 'number' ? this.ids.get(token) : undefined
-      if (!p?.session || p.progressToken === undefined || !p.exchange?.reachable) {
+      if (!p?.caller || p.progressToken === undefined || !p.exchange?.reachable) {
         this.logger.debug('progress for no live request; dropped', {child: this.options.tag})
         return
       }
@@ -434,7 +569,9 @@ export class Multiplexer implements SessionHost {
     }
     if (method === 'notifications/resources/updated') {
       const uri = params?.uri
-      for (const s of this.sessions) if (typeof uri === 'string' && s.subscriptions.has(uri)) s.sendUnrelated(line)
+      if (typeof uri !== 'string') return
+      for (const s of this.sessions) if (s.subscriptions.has(uri)) s.sendUnrelated(line)
+      for (const l of this.listeners) if (l.wants(method, uri)) l.deliver(msg)
       return
     }
     if (method === 'notifications/cancelled') {
@@ -452,11 +589,11 @@ export class Multiplexer implements SessionHost {
       return
     }
     const rank = method === 'notifications/message' ? logLevelRank(params?.level) : Infinity
-    const {session, pending} = this.attribute(msg)
-    if (session !== undefined) {
-      if (rank < session.logLevel) return
+    const {caller, pending} = this.attribute(msg)
+    if (caller !== undefined) {
+      if (rank < caller.logLevel) return
       if (pending?.exchange?.reachable) pending.exchange.related(line)
-      else session.sendUnrelated(line)
+      else caller.sendUnrelated(line)
       return
     }
     if (!this.options.shared && method === 'notifications/message') {
@@ -475,37 +612,38 @@ export class Multiplexer implements SessionHost {
    * request, if it has exactly one in flight). Undefined otherwise: the caller drops the
    * message (or refuses the request) and logs it.
    */
-  private attribute(msg: JsonRpcMessage): {session?: Session; pending?: Pending} {
+  private attribute(msg: JsonRpcMessage): {caller?: Caller; pending?: Pending} {
     const token = metaOf(msg)?.progressToken
     if (typeof token === 'number') {
       const p = this.ids.get(token)
-      if (p?.session && !p.session.closed) return {session: p.session, pending: p}
+      if (p?.caller && !p.caller.closed && !p.parked) return {caller: p.caller, pending: p}
     }
-    // Never a guess across clients: a shared child's sessions belong to different clients
+    // Never a guess across clients: a shared child's callers belong to different clients
     // (issue 11 item 14), so without a progress token its message goes to no one.
     if (this.options.shared) return {}
-    // Every session of this child is the same client's. A server sends a request or a
-    // request-scoped notification while serving a request of the client's (MCP 2025-11-25
-    // transports §Sending Messages, 6), so when exactly one session has requests in flight (or
-    // only one session exists) it is that session's; more than one busy session stays a guess.
-    let only: Session | undefined
-    if (this.sessions.size === 1) only = this.sessions.values().next().value!
+    // Every caller of this child (a 2025 session, or a 2026 request in flight) is the same
+    // client's. A server sends a request or a request-scoped notification while serving a request
+    // of the client's (MCP 2025-11-25 transports §Sending Messages, 6), so when exactly one caller
+    // has requests in flight (or only one caller exists) it is that caller's; more than one busy
+    // caller stays a guess. (2026 requests carry the gateway's own progress token, matched above.)
+    let only: Caller | undefined
+    if (this.sessions.size + this.modern.size === 1) only = this.sessions.size === 1 ? this.sessions.values().next().value! : this.modern.values().next().value!
     else {
-      for (const s of this.sessions.values()) {
-        if (s.inflight.size === 0) continue
+      for (const c of [...this.sessions.values(), ...this.modern.values()]) {
+        if (c.inflight.size === 0) continue
         if (only !== undefined) return {}
-        only = s
+        only = c
       }
     }
     if (only === undefined) return {}
     const pending = only.inflight.size === 1 ? only.inflight.values().next().value : undefined
-    return {session: only, pending}
+    return {caller: only, pending}
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
 
   private respond(p: Pending, json: string): void {
-    p.session?.inflight.delete(p.idJson)
+    this.forget(p)
     if (p.exchange?.reachable) p.exchange.final(json)
     else this.logger.debug('response for a client that has gone; dropped', {child: this.options.tag, method: p.method})
   }

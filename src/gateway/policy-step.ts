@@ -7,7 +7,7 @@
  */
 import {bearerChallenge} from '../http/challenge.js'
 import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage} from './json-rpc.js'
-import type {Principal} from './principal.js'
+import type {Principal} from '../principal/principal.js'
 import {InvalidParamsError, resolveTarget, type ResponseFilter, type ScopeGuard, type Target} from './scope-guard.js'
 
 /** An HTTP refusal of a message (its status, JSON-RPC code and headers), mapped to a response once, by the endpoint. */
@@ -20,8 +20,17 @@ export class Refusal extends Error {
     readonly headers: Record<string, string> = {},
     /** For the audit trail, when the refusal is of a request the policy forbade. */
     readonly forbidden?: {method: string; name: string},
+    /** The id of the refused request, where it could be read (2026-07-28 basic-index §Error responses); null otherwise. */
+    readonly id: JsonRpcId | null = null,
+    /** The JSON-RPC error's `data` (e.g. the `supported` versions of UnsupportedProtocolVersionError). */
+    readonly data?: unknown,
   ) {
     super(message)
+  }
+
+  /** The JSON-RPC error body of this refusal. */
+  body(): string {
+    return errorResponse(this.id, this.code, this.message, this.data)
   }
 }
 
@@ -80,7 +89,7 @@ export function admitMessage(
  * scopes plus the missing ones, so a step-up does not lose what was granted ("recommended
  * approach"). The header is built by bearerChallenge: a name in any script cannot break it.
  */
-function refuseScope(principal: Principal, guard: ScopeGuard, method: string, target: Target, resourceMetadataUrl: string): void {
+export function refuseScope(principal: Principal, guard: ScopeGuard, method: string, target: Target, resourceMetadataUrl: string): void {
   const {required, missing} = guard.check(principal, target)
   if (missing.length === 0) return
   const scope = [...new Set([...principal.scopes, ...required])].join(' ')

@@ -1,13 +1,23 @@
 /**
- * Which MCP protocol versions the gateway speaks over Streamable HTTP, and how it recognizes a
- * client of the stateless 2026-07-28 revision so that client can fall back.
+ * Which MCP protocol versions the gateway speaks over Streamable HTTP, in two eras (2026-07-28
+ * versioning §Terminology): legacy (2025-03-26 .. 2025-11-25: `initialize` and sessions) and
+ * modern (2026-07-28: stateless, version per request). Both are served on one endpoint at once.
  */
 import type {IncomingMessage} from 'node:http'
 import {ErrorCode, errorResponse, metaOf, type JsonRpcId, type JsonRpcMessage} from './json-rpc.js'
 
-/** Newest first. */
+/** Legacy (session) versions, newest first. */
 export const SUPPORTED_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'] as const
 export type ProtocolVersion = (typeof SUPPORTED_VERSIONS)[number]
+/** Modern (stateless) versions, newest first: what `server/discover` advertises (it lists modern revisions only). */
+export const MODERN_VERSIONS = ['2026-07-28'] as const
+export type ModernVersion = (typeof MODERN_VERSIONS)[number]
+export const isModern = (v: unknown): v is ModernVersion => typeof v === 'string' && (MODERN_VERSIONS as readonly string[]).includes(v)
+/**
+ * Every version served, both eras: the `supported` list of UnsupportedProtocolVersionError
+ * (2026-07-28 versioning §Protocol Version Negotiation: a dual-era server names both).
+ */
+export const ALL_VERSIONS: readonly string[] = [...MODERN_VERSIONS, ...SUPPORTED_VERSIONS]
 export const LATEST_VERSION: ProtocolVersion = '2025-11-25'
 /**
  * MCP 2025-11-25 transports §Protocol Version Header: without the header and no other way to
@@ -43,6 +53,9 @@ export function modernVersion(message: JsonRpcMessage, header: string | undefine
   return undefined
 }
 
+/** True when the version of a request's header or _meta is not one the gateway serves in either era. */
+export const isUnknownVersion = (v: string): boolean => !isSupported(v) && !isModern(v)
+
 /**
  * The UnsupportedProtocolVersionError body (2026-07-28 versioning §Protocol Version Negotiation),
  * sent with 400: a dual-era client recognizes it and retries with a version from `supported`
@@ -50,6 +63,6 @@ export function modernVersion(message: JsonRpcMessage, header: string | undefine
  */
 export const unsupportedVersionBody = (id: JsonRpcId | null, requested: string | undefined): string =>
   errorResponse(id, ErrorCode.UnsupportedProtocolVersion, 'Unsupported protocol version', {
-    supported: [...SUPPORTED_VERSIONS],
+    supported: [...ALL_VERSIONS],
     requested: requested ?? null,
   })

@@ -12,7 +12,7 @@ import type {Policy, PolicyKind} from '../policy/policy.js'
 import {missingScopes} from '../policy/policy.js'
 import {normalizeResourceUri, ResourceUriError} from '../policy/resource-uri.js'
 import {paramsOf, type JsonRpcMessage} from './json-rpc.js'
-import type {Principal} from './principal.js'
+import type {Principal} from '../principal/principal.js'
 
 /** What one request touches, for the policy and the audit trail. */
 export interface Target {

@@ -11,17 +11,10 @@ import type {Pending} from './id-map.js'
 import type {JsonRpcMessage} from './json-rpc.js'
 import type {ProtocolVersion} from './protocol-version.js'
 import {ReplayBuffer, SseStream} from './sse.js'
-import type {Principal} from './principal.js'
+import type {Principal} from '../principal/principal.js'
+import type {Caller, ClientCapabilities} from './caller.js'
 
-/** MCP 2025-11-25 server/utilities/logging: syslog severities, least severe first. */
-export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const
-export const logLevelRank = (level: unknown): number => LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number])
-
-export interface ClientCapabilities {
-  sampling: boolean
-  elicitation: boolean
-  roots: boolean
-}
+export {LOG_LEVELS, logLevelRank, type ClientCapabilities} from './caller.js'
 
 /** 256 random bits, base64url: visible ASCII only (transports §Session Management, 1). */
 export const newSessionId = (): string => randomBytes(32).toString('base64url')
@@ -34,7 +27,9 @@ export interface SessionHost {
   detach(session: Session): void
 }
 
-export class Session {
+/** A 2025 session is a Caller for its whole life (caller.ts). */
+export class Session implements Caller {
+  readonly era = 'legacy' as const
   readonly id = newSessionId()
   readonly replay: ReplayBuffer
   /** The standalone stream of GET (transports §Listening for Messages from the Server). */
@@ -77,6 +72,10 @@ export class Session {
 
   get clientId(): string {
     return this.principal.clientId
+  }
+
+  get tag(): string {
+    return this.id.slice(0, 8)
   }
 
   openStream(): SseStream {

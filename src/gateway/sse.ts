@@ -71,7 +71,8 @@ export class SseStream {
 
   constructor(
     readonly id: number,
-    private readonly replay: ReplayBuffer,
+    /** Undefined for a 2026-07-28 stream: no event ids, nothing kept (transports-streamable-http: "Resumable SSE streams via Last-Event-ID are not supported"). */
+    private readonly replay: ReplayBuffer | undefined,
     /**
      * How much may wait unsent on the connection (a client that does not read). Beyond it the
      * connection is cut: the daemon's memory stays bounded, nobody else waits, and the client
@@ -98,16 +99,19 @@ export class SseStream {
 
   replayAfter(seq: number): void {
     const res = this.connection
-    if (!res) return
+    if (!res || !this.replay) return
     for (const frame of this.replay.after(this.id, seq)) res.write(frame)
   }
 
   /** Sends one JSON-RPC message (already serialized) as an event. */
   send(json: string): void {
     if (this.ended) return
-    const seq = ++this.seq
-    const frame = `id: ${this.id}-${seq}\ndata: ${json}\n\n`
-    this.replay.add({stream: this.id, seq, frame})
+    let frame: string
+    if (this.replay) {
+      const seq = ++this.seq
+      frame = `id: ${this.id}-${seq}\ndata: ${json}\n\n`
+      this.replay.add({stream: this.id, seq, frame})
+    } else frame = `data: ${json}\n\n`
     const res = this.connection
     if (!res) return
     res.write(frame)

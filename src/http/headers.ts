@@ -13,7 +13,17 @@ export function securityHeaders(tls: boolean): Record<string, string> {
   }
 }
 
-const DEFAULT_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID']
+// Mcp-Method and Mcp-Name: MCP 2026-07-28 transports-streamable-http §Standard Request Headers.
+const DEFAULT_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'MCP-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID', 'Mcp-Method', 'Mcp-Name']
+/** `Mcp-Param-{Name}` (2026-07-28 §Custom Headers from Tool Parameters): Name is an RFC 9110 token. */
+const MCP_PARAM_HEADER = /^mcp-param-[!#$%&'*+.^_`|~0-9a-z-]+$/i
+
+/** The Mcp-Param-* names a preflight asks for (their names vary per tool, so they are echoed, not listed). */
+function requestedParamHeaders(req: IncomingMessage): string[] {
+  const asked = req.headers['access-control-request-headers']
+  if (typeof asked !== 'string') return []
+  return asked.split(',').map((h) => h.trim()).filter((h) => h.length <= 128 && MCP_PARAM_HEADER.test(h)).slice(0, 64)
+}
 const DEFAULT_EXPOSE_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Retry-After']
 
 /** CORS response headers for a route's class; none when the origin may not read the response. */
@@ -44,6 +54,7 @@ export function sendPreflight(
   }
   const headers = new Set(DEFAULT_ALLOW_HEADERS)
   for (const r of routes.values()) for (const h of r.allowHeaders ?? []) headers.add(h)
+  if (routes.has('POST')) for (const h of requestedParamHeaders(req)) headers.add(h)
   res.writeHead(204, {
     ...base,
     ...cors,

@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {errors as joseErrors, jwtVerify, type JWTPayload} from 'jose'
 import type {Clock} from '../clock.js'
-import {InvalidTokenError, type Principal} from '../gateway/principal.js'
+import {InvalidTokenError, type Principal} from '../principal/principal.js'
 import type {Keyring} from './keys/keyring.js'
 import {ACCESS_TOKEN_TYP, SIGNING_ALG} from './keys/generate.js'
 import {signJws} from './jws.js'

@@ -1,4 +1,4 @@
-import {InvalidTokenError} from '../gateway/principal.js'
+import {InvalidTokenError} from '../principal/principal.js'
 import {bearerChallenge} from '../http/challenge.js'
 import {HttpError} from '../http/errors.js'
 import {NO_STORE, sendJson} from '../http/respond.js'

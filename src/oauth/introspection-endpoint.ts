@@ -1,4 +1,4 @@
-import {InvalidTokenError} from '../gateway/principal.js'
+import {InvalidTokenError} from '../principal/principal.js'
 import {readParams} from '../http/body.js'
 import {NO_STORE, sendJson} from '../http/respond.js'
 import type {Handler} from '../http/router.js'

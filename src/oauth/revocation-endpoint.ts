@@ -1,5 +1,5 @@
 import type {AuditLog} from '../audit/audit-log.js'
-import {InvalidTokenError} from '../gateway/principal.js'
+import {InvalidTokenError} from '../principal/principal.js'
 import {readParams} from '../http/body.js'
 import {NO_STORE} from '../http/respond.js'
 import type {Handler} from '../http/router.js'

@@ -1,5 +1,5 @@
 import type {Clock} from '../clock.js'
-import {InvalidTokenError, type Principal, type TokenVerifier} from '../gateway/principal.js'
+import {InvalidTokenError, type Principal, type TokenVerifier} from '../principal/principal.js'
 import {verifyAccessTokenJwt, type VerifiedAccessToken} from './access-token.js'
 import type {ClientDirectory} from './client-directory.js'
 import type {Keyring} from './keys/keyring.js'

@@ -105,7 +105,7 @@ test('sessions: assigned at initialize, required after, bound to their client, e
   assert.equal((await post(h, list, a.headers)).status, 404)
 })
 
-test('protocol versions: each supported one negotiates, unsupported headers are 400, 2026-07-28 clients are told to fall back', async (t) => {
+test('protocol versions: each supported one negotiates, unsupported headers are 400, 2026-07-28 requests are served, unknown versions get -32022 naming both eras', async (t) => {
   const h = await startHarness(t)
   for (const v of ['2025-03-26', '2025-06-18', '2025-11-25']) assert.equal((await open(h, 'alice', v)).result.protocolVersion, v)
   // An initialize asking for an unknown version gets the latest.
@@ -116,18 +116,11 @@ test('protocol versions: each supported one negotiates, unsupported headers are 
   // Absent header: assumed 2025-03-26, accepted.
   const {'mcp-protocol-version': _, ...noVersion} = a.headers
   assert.equal((await post(h, {jsonrpc: '2.0', id: 4, method: 'tools/list'}, noVersion)).status, 200)
-  // A modern, stateless request: 400 with UnsupportedProtocolVersionError listing what we speak.
+  // A modern, stateless request of a version neither era serves: 400 with
+  // UnsupportedProtocolVersionError listing both eras (2026-07-28 versioning; issue 13).
   const authorization = `Bearer ${await h.token('modern')}`
-  res = await post(
-    h,
-    {
-      jsonrpc: '2.0',
-      id: 9,
-      method: 'tools/list',
-      params: {_meta: {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': {name: 'm', version: '1'}}},
-    },
-    {authorization, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list'},
-  )
+  const meta = (v: string) => ({'io.modelcontextprotocol/protocolVersion': v, 'io.modelcontextprotocol/clientInfo': {name: 'm', version: '1'}, 'io.modelcontextprotocol/clientCapabilities': {}})
+  res = await post(h, {jsonrpc: '2.0', id: 9, method: 'tools/list', params: {_meta: meta('2099-01-01')}}, {authorization, 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list'})
   assert.equal(res.status, 400)
   assert.deepEqual(await res.json(), {
     jsonrpc: '2.0',
@@ -135,9 +128,14 @@ test('protocol versions: each supported one negotiates, unsupported headers are 
     error: {
       code: -32022,
       message: 'Unsupported protocol version',
-      data: {supported: ['2025-11-25', '2025-06-18', '2025-03-26'], requested: '2026-07-28'},
+      data: {supported: ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26'], requested: '2099-01-01'},
     },
   })
+  // 2026-07-28 itself is served (issue 13), statelessly: no session id.
+  res = await post(h, {jsonrpc: '2.0', id: 10, method: 'tools/list', params: {_meta: meta('2026-07-28')}}, {authorization, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list'})
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('mcp-session-id'), null)
+  assert.equal(((await res.json()) as {result: {resultType: string}}).result.resultType, 'complete')
 })
 
 test('batches: only in a 2025-03-26 session, answered as an SSE stream', async (t) => {

@@ -14,7 +14,7 @@ import {randomUUID} from 'node:crypto'
 import {systemClock, type Clock} from '../../src/clock.js'
 import {memoryLogger} from '../../src/log.js'
 import {createGateway, type Gateway, type GatewayLimits, type GatewayOptions} from '../../src/gateway/gateway.js'
-import {InvalidTokenError, type Principal, type TokenVerifier} from '../../src/gateway/principal.js'
+import {InvalidTokenError, type Principal, type TokenVerifier} from '../../src/principal/principal.js'
 import {repoRoot} from './cli.js'
 import {tempDir} from './tmp.js'
 

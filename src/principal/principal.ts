@@ -1,5 +1,6 @@
 /**
- * Where the authorization server and the gateway meet (docs/DESIGN.md): the gateway asks a
+ * Where the authorization server and the gateway meet (docs/DESIGN.md), in a module of its own
+ * that both import (neither side imports the other): the gateway asks a
  * TokenVerifier who is behind a bearer token, and gets a Principal or an InvalidTokenError.
  * The gateway never sees signing keys or the store; src/oauth implements this interface.
  */
