@@ -30,7 +30,7 @@ import {createResourceResolver} from './oauth/resource.js'
 import {createRevocationEndpoint} from './oauth/revocation-endpoint.js'
 import {loadRevocationList} from './oauth/revocation-list.js'
 import {createTokenEndpoint} from './oauth/token-endpoint.js'
-import {createTokenVerifier} from './oauth/token-verifier.js'
+import {createTokenVerifier, reportingRefusals} from './oauth/token-verifier.js'
 import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/authorize/interactive.js'
 import {createUsageRecorder} from './oauth/usage-recorder.js'
 import {createClientAdmin, DEFAULT_SCOPES} from './clients/admin.js'
@@ -241,7 +241,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       ...interactive.routes,
     ]
     const gateway = createGateway({
-      verifier,
+      // A token refused at /mcp (401 invalid_token) is audited, naming its client when it verified.
+      verifier: reportingRefusals(verifier, ({clientId, reason}) =>
+        audit.record({event: 'token.refused', clientId, method: 'bearer', outcome: 'invalid_token', detail: {endpoint: '/mcp', reason}}),
+      ),
       resource: resources,
       viewFor: (req) => resourceView(views.forHost(req.headers.host), slashSuffixed(req.url)),
       resourceMetadataUrl: `${issuer}/.well-known/oauth-protected-resource/mcp`,

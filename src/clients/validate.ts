@@ -1,5 +1,6 @@
 import {parseDuration} from '../config/duration.js'
 import {invalidInput} from '../errors.js'
+import {invisibleCharacter} from './visible-text.js'
 
 /** Limits on what a client may be called and given; each is checked before anything is written. */
 export const limits = {
@@ -14,23 +15,35 @@ export const limits = {
   maxTokenTtl: 7 * 24 * 3600,
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+/** Why `text` may not be shown to the owner as is: a control or format character (visible-text.ts). */
+function refuseInvisible(what: string, text: string): void {
+  const c = invisibleCharacter(text)
+  if (c) {
+    throw invalidInput(
+      `the ${what} contains the invisible or control character ${c}: control characters, bidi controls, zero-width and other format characters (Unicode Cc, Cf, Zl, Zp) are refused, as they can reverse or hide the text around them`,
+    )
+  }
+}
 
+/**
+ * A client's name: trimmed, 1-100 characters, no control or format character (Unicode TR36 §2.3;
+ * the same rule as registration, clients/visible-text.ts). Errors: INVALID_INPUT (exit 3).
+ */
 export function validateName(raw: string): string {
   const name = raw.trim()
   if (name.length === 0) throw invalidInput('the client name is empty')
   if (name.length > limits.nameLength) throw invalidInput(`the client name is longer than ${limits.nameLength} characters`)
-  if (CONTROL.test(name)) throw invalidInput('the client name contains control characters')
+  refuseInvisible('client name', name)
   return name
 }
 
+/** A client's description: trimmed, at most 500 characters, no control or format character. Errors: INVALID_INPUT. */
 export function validateDescription(raw: string | undefined): string {
   const text = (raw ?? '').trim()
   if (text.length > limits.descriptionLength) {
     throw invalidInput(`the description is longer than ${limits.descriptionLength} characters`)
   }
-  if (CONTROL.test(text)) throw invalidInput('the description contains control characters')
+  refuseInvisible('description', text)
   return text
 }
 

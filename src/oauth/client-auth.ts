@@ -4,7 +4,7 @@ import {secretMatches} from '../clients/credentials.js'
 import type {ClientRecord, Store} from '../store/types.js'
 import {assertionClientId, JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion} from './client-assertion.js'
 import type {ClientDirectory} from './client-directory.js'
-import {InvalidClient, InvalidRequest, TooManyRequests} from './errors.js'
+import {InvalidClient, InvalidRequest, OAuthError, TooManyRequests} from './errors.js'
 import type {AuthFailureLimiter} from './rate-limit.js'
 import type {UsageRecorder} from './usage-recorder.js'
 
@@ -67,10 +67,18 @@ function presented(req: IncomingMessage, params: Map<string, string>): Presented
   return undefined
 }
 
+/** Attaches the id of a known client to a refusal, for the audit trail (OAuthError.clientId); never sent. */
+function withClientId(error: unknown, clientId: string | undefined): unknown {
+  if (clientId !== undefined && error instanceof OAuthError) error.clientId = clientId
+  return error
+}
+
 /**
  * Authenticates the client of a token, introspection or revocation request. Every failure is the
  * same `invalid_client` whether the client is unknown, revoked or the secret wrong (no oracle),
- * and failures are rate-limited per client and per address.
+ * and failures are rate-limited per client and per address: each attempt is reserved in the
+ * limiter before it is checked and given back when it succeeds. A refusal (OAuthError) carries
+ * `clientId` when the request named a known client, for the audit trail.
  */
 export function createClientAuthenticator({
   clients,
@@ -96,10 +104,16 @@ export function createClientAuthenticator({
     if (!creds) throw new InvalidClient('client authentication is required')
     const basic = creds.method === 'client_secret_basic'
     if (creds.clientId.length === 0 || creds.clientId.length > 2048) throw new InvalidClient(undefined, {basic})
-    const wait = limiter.retryAfter(creds.clientId, remoteAddress)
-    if (wait > 0) throw new TooManyRequests(wait, 'too many failed authentication attempts; retry later')
-
     const client = await clients.get(creds.clientId)
+    // Reserve the attempt in the limiter, then check it, and keep it spent unless it succeeds: a
+    // check made before an await and a count made after it would let every one of N concurrent
+    // guesses through (RFC 9700 §4.10). For secrets nothing is awaited between reservation and
+    // verdict, so concurrent good requests never see each other's reservations; an assertion's
+    // signature check is awaited, and its reservation is held meanwhile.
+    const reservation = limiter.reserve(creds.clientId, remoteAddress)
+    if ('wait' in reservation) {
+      throw withClientId(new TooManyRequests(reservation.wait, 'too many failed authentication attempts; retry later'), client?.id)
+    }
     try {
       const usable = client !== undefined && client.revokedAt === null
       switch (creds.method) {
@@ -122,9 +136,13 @@ export function createClientAuthenticator({
           break
       }
     } catch (error) {
-      if (error instanceof InvalidClient) limiter.failed(creds.clientId, remoteAddress)
-      throw error
+      // Only a failed authentication keeps the attempt spent; anything else (the store) gives it back.
+      if (!(error instanceof InvalidClient)) reservation.refund()
+      // The client the request named, for the audit trail, when it is one of ours (revoked or not):
+      // never an unknown id, so the trail cannot be filled with names an attacker made up.
+      throw withClientId(error, client?.id)
     }
+    reservation.refund()
     limiter.succeeded(client!.id, remoteAddress)
     usage.note(client!.id)
     return {client: client!, method: creds.method}

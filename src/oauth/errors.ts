@@ -6,6 +6,9 @@ import {HttpError} from '../http/errors.js'
  * rendered by the one error mapper in src/http/respond.ts, with Cache-Control: no-store.
  */
 export class OAuthError extends HttpError {
+  /** The known client the refused request named, for the audit trail only: never in the response. */
+  clientId?: string
+
   constructor(status: number, code: string, description: string, headers: Record<string, string> = {}) {
     super(status, {error: code, error_description: description}, headers)
   }

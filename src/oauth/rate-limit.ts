@@ -29,16 +29,21 @@ export function createBuckets({burst, perMinute}: BucketLimit, clock: Clock, {ma
       const tokens = level(key)
       return tokens >= 1 ? 0 : (1 - tokens) / ratePerMs / 1000
     },
-    take(key: string): void {
+    /** Spends one attempt (or what is left of one); returns how much was spent, 0..1, for `give`. */
+    take(key: string): number {
       const tokens = level(key)
       if (buckets.size >= maxKeys && !buckets.has(key)) buckets.delete(buckets.keys().next().value!)
       buckets.set(key, {tokens: Math.max(0, tokens - 1), at: clock.now()})
+      return Math.min(1, tokens)
     },
-    /** Gives back one attempt taken before (a reservation that turned out not to be a failure). */
-    give(key: string): void {
+    /**
+     * Gives back `amount` (default one attempt) taken before: a reservation that turned out not to
+     * be a failure. Give back what `take` returned, so a refund never adds what was not spent.
+     */
+    give(key: string, amount = 1): void {
       const tokens = level(key)
-      if (tokens + 1 >= burst) buckets.delete(key)
-      else buckets.set(key, {tokens: tokens + 1, at: clock.now()})
+      if (tokens + amount >= burst) buckets.delete(key)
+      else buckets.set(key, {tokens: tokens + amount, at: clock.now()})
     },
   }
 }
@@ -83,17 +88,37 @@ export function createAuthFailureLimiter({
   const trusted = new Map<string, number>()
   const pair = (clientId: string, address: string) => `${address}\u0000${clientId}`
 
+  /** Seconds to wait before this attempt may be checked; 0 when it may go ahead. */
+  const retryAfter = (clientId: string, address: string): number => {
+    const perClientWait = clients.waitSeconds(clientId)
+    if (perClientWait > 0) return perClientWait
+    if (trusted.has(pair(clientId, address))) return 0
+    return addresses.waitSeconds(address)
+  }
+
   return {
-    /** Seconds to wait before this attempt may be checked; 0 when it may go ahead. */
-    retryAfter(clientId: string, address: string): number {
-      const perClientWait = clients.waitSeconds(clientId)
-      if (perClientWait > 0) return perClientWait
-      if (trusted.has(pair(clientId, address))) return 0
-      return addresses.waitSeconds(address)
-    },
+    retryAfter,
     failed(clientId: string, address: string): void {
       clients.take(clientId)
       addresses.take(address)
+    },
+    /**
+     * Checks and spends one attempt in one step, with nothing awaited in between (RFC 9700 §4.10:
+     * concurrent guesses must not all pass a check made before any of them is counted). Returns
+     * the seconds to wait when refused (nothing spent), or a reservation: `refund()` when the
+     * attempt did not fail (it gives back exactly what was spent), nothing when it did.
+     */
+    reserve(clientId: string, address: string): {wait: number} | {refund(): void} {
+      const wait = retryAfter(clientId, address)
+      if (wait > 0) return {wait}
+      const fromClient = clients.take(clientId)
+      const fromAddress = addresses.take(address)
+      return {
+        refund() {
+          clients.give(clientId, fromClient)
+          addresses.give(address, fromAddress)
+        },
+      }
     },
     succeeded(clientId: string, address: string): void {
       const key = pair(clientId, address)

@@ -48,7 +48,9 @@ export function createTokenEndpoint({
       audit.record({event: 'token.issued', clientId: client.id, method: type, outcome: 'ok', detail: {scope: response.scope}})
     } catch (error) {
       const outcome = error instanceof TooManyRequests ? 'rate_limited' : error instanceof OAuthError ? error.code : 'error'
-      audit.record({event: 'token.refused', clientId: ctx.clientId ?? null, method: type?.slice(0, 100) ?? null, outcome, detail: {remote: ctx.remoteAddress}})
+      // The client is named when known: authenticated, or named by a refused authentication (client-auth.ts).
+      const clientId = ctx.clientId ?? (error instanceof OAuthError ? error.clientId : undefined) ?? null
+      audit.record({event: 'token.refused', clientId, method: type?.slice(0, 100) ?? null, outcome, detail: {remote: ctx.remoteAddress}})
       throw error
     }
   }

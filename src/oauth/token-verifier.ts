@@ -6,6 +6,40 @@ import type {Keyring} from './keys/keyring.js'
 import type {RevocationList} from './revocation-list.js'
 
 /**
+ * A token whose signature and claims verified but that is refused all the same (the token, its
+ * grant or its client revoked): the client is known, and the audit trail names it.
+ */
+export class RefusedTokenError extends InvalidTokenError {
+  constructor(
+    description: string,
+    readonly clientId: string,
+  ) {
+    super(description)
+  }
+}
+
+/**
+ * The gateway's view of `verifier`: the same answers, and every refused token reported to
+ * `onRefused` with its client id when the token verified (RefusedTokenError), else null. The
+ * gateway answers those 401 (RFC 6750 §3.1 invalid_token); server.ts records them as
+ * `token.refused`. A request without a token (discovery, MCP authorization §Authorization Flow
+ * Steps) is not a refusal of a token and is not reported.
+ */
+export function reportingRefusals(verifier: TokenVerifier, onRefused: (refusal: {clientId: string | null; reason: string}) => void): TokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        return await verifier.verify(token)
+      } catch (error) {
+        if (error instanceof InvalidTokenError) onRefused({clientId: error instanceof RefusedTokenError ? error.clientId : null, reason: error.description})
+        throw error
+      }
+    },
+    ...(verifier.revocation ? {revocation: verifier.revocation.bind(verifier)} : {}),
+  }
+}
+
+/**
  * The TokenVerifier the gateway uses (and /oauth/info, introspection). A token's signature and
  * claims are verified once and the result cached by the token string; expiry, revocation of the
  * token and revocation of its client are checked on every call, so a revocation is effective on
@@ -43,23 +77,23 @@ export function createTokenVerifier({
       cache.set(token, verified)
     } else if (verified.expiresAt <= clock.now()) {
       cache.delete(token)
-      throw new InvalidTokenError('the access token expired')
+      throw new RefusedTokenError('the access token expired', verified.clientId)
     } else {
       // A key past its verify-until (or pruned) stops verifying the tokens it signed, cached or not.
       await keyring.refresh()
       if (!keyring.verifier(verified.kid)) {
         cache.delete(token)
-        throw new InvalidTokenError('unknown signing key')
+        throw new RefusedTokenError('unknown signing key', verified.clientId)
       }
     }
     await revocations.refresh()
-    if (revocations.has(verified.jti)) throw new InvalidTokenError('the access token was revoked')
+    if (revocations.has(verified.jti)) throw new RefusedTokenError('the access token was revoked', verified.clientId)
     if (verified.grantId !== undefined && revokedGrants) {
       await revokedGrants.refresh()
-      if (revokedGrants.has(verified.grantId)) throw new InvalidTokenError('the authorization behind the access token was revoked')
+      if (revokedGrants.has(verified.grantId)) throw new RefusedTokenError('the authorization behind the access token was revoked', verified.clientId)
     }
     const client = await clients.get(verified.clientId)
-    if (!client || client.revokedAt !== null) throw new InvalidTokenError('the client was revoked')
+    if (!client || client.revokedAt !== null) throw new RefusedTokenError('the client was revoked', verified.clientId)
     return {...verified, clientName: client.name, clientScopes: client.scopes}
   }
 

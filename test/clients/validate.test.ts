@@ -17,6 +17,15 @@ test('names: trimmed, 1-100 characters, no control characters', () => {
   invalid(() => validateDescription('d'.repeat(501)), /longer than 500/)
 })
 
+test('names and descriptions: Unicode format characters (Cf: bidi controls, zero-width) are refused like controls (TR36 §2.3)', () => {
+  invalid(() => validateName('Docs \u202Eevil'), /invisible or control character U\+202E/)
+  invalid(() => validateName('a\u200Bb'), /U\+200B/)
+  invalid(() => validateName('a\u2066b\u2069'), /U\+2066/)
+  invalid(() => validateDescription('a\u200Fb'), /description contains the invisible or control character U\+200F/)
+  assert.equal(validateName('تطبيق 2024'), 'تطبيق 2024')
+  assert.equal(validateName('Zoë & Ünal'), 'Zoë & Ünal')
+})
+
 test('scopes follow RFC 6749 §3.3 and split on spaces', () => {
   assert.deepEqual(validateScopes(['mcp memories:read', 'mcp']), ['mcp', 'memories:read'])
   invalid(() => validateScopes(['a"b']), /invalid scope/)

@@ -3,6 +3,10 @@
 // native build fails (no libsecret headers), so the build must not need keytar's files or types.
 // Then the daemon starts from that clone, a client gets a token and makes a tool call.
 // Needs the npm registry (npm ci); about one to three minutes.
+// This is the quick variant, inside `npm test`: install scripts are skipped and better-sqlite3's
+// binary is copied from this checkout. The plain form the issue asks for, `npm ci --omit=optional`
+// with every install script (better-sqlite3 compiled from source where its prebuilt binary
+// cannot be fetched), is proved by .ci/fresh-clone, which .ci/run calls after `npm test`.
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {cpSync, existsSync} from 'node:fs'

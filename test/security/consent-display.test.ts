@@ -4,6 +4,8 @@
 // Through the daemon (in-process, real HTTP) and, where rendering matters, real headless Chromium.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import Database from 'better-sqlite3'
+import {databaseFile} from '../../src/config/paths.js'
 import {hashPassword} from '../../src/owner/password.js'
 import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {authorize, pkce, register} from '../helpers/interactive.js'
@@ -62,8 +64,11 @@ test('Chromium: client text on the consent page is isolated (<bdi>, unicode-bidi
   const s = await startInProcess(t)
   await s.store.owner.setPasswordHash(await hashPassword('the owner password', {params: {N: 2 ** 12, r: 8, p: 1}}), s.clock.now())
   const rtl = await register(s.issuer, {client_name: 'تطبيق 2024 (الملاحظات)', redirect_uris: [WEB], token_endpoint_auth_method: 'none'})
-  // The CLI's names are the owner's own, and records stored before this check may hold anything.
-  const old = await s.client({name: 'Docs \u202Eevil gnissecorp', redirectUris: [WEB], grantTypes: ['authorization_code'], authMethod: 'none'})
+  // Records stored before this check may hold anything (the CLI refuses such names now, so the row is edited in SQLite).
+  const old = await s.client({name: 'Docs evil gnissecorp', redirectUris: [WEB], grantTypes: ['authorization_code'], authMethod: 'none'})
+  const db = new Database(databaseFile(s.dataDir))
+  db.prepare('UPDATE clients SET name = ? WHERE id = ?').run('Docs \u202Eevil gnissecorp', old.client_id)
+  db.close()
   const browser = await launchBrowser(t)
   const page = await browser.newPage()
   const open = (clientId: string) =>

@@ -1,5 +1,6 @@
 import {redirectUriProblem} from '../../clients/redirect-uris.js'
 import {limits, validateName} from '../../clients/validate.js'
+import {invisibleCharacter} from '../../clients/visible-text.js'
 import type {NewClient, TokenEndpointAuthMethod} from '../../store/types.js'
 import {InvalidClientMetadata, InvalidRedirectUri} from '../errors.js'
 import {registeredScopes, withoutNulls} from './registered-scopes.js'
@@ -58,12 +59,12 @@ export function checkClientMetadata(document: Record<string, unknown>, {supporte
   let name = 'Unnamed client'
   if (doc.client_name !== undefined) {
     if (typeof doc.client_name !== 'string') throw new InvalidClientMetadata('client_name must be a string')
+    refuseInvisible('client_name', doc.client_name.trim())
     try {
       name = validateName(doc.client_name)
     } catch (error) {
       throw new InvalidClientMetadata((error as Error).message)
     }
-    refuseInvisible('client_name', name)
   }
   for (const u of uris as string[]) refuseInvisible('redirect_uris', u)
 
@@ -84,16 +85,13 @@ export function checkClientMetadata(document: Record<string, unknown>, {supporte
 }
 
 /**
- * Control and format characters (Unicode Cc, Cf, Zl, Zp, and lone surrogates): bidi overrides
- * and isolates (U+202A-U+202E, U+2066-U+2069), marks (U+200E, U+200F, U+061C), zero-width
- * characters, line separators. In a name or URI the consent page shows they can reverse or hide
- * the page's own words (Unicode TR36 §2.3 bidirectional spoofing; MCP security best practices,
- * consent UI): refused with invalid_client_metadata (RFC 7591 §3.2.2).
+ * A name or URI the consent page shows, with a control or format character in it (see
+ * clients/visible-text.ts: bidi overrides, zero-width characters, ...): refused with
+ * invalid_client_metadata (RFC 7591 §3.2.2; MCP security best practices, consent UI).
  */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u
 export function refuseInvisible(member: string, value: string): void {
-  const m = INVISIBLE.exec(value)
-  if (m) throw new InvalidClientMetadata(`${member} contains the invisible or control character U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+  const c = invisibleCharacter(value)
+  if (c) throw new InvalidClientMetadata(`${member} contains the invisible or control character ${c}`)
 }
 
 /** The client record a self-described client (RFC 7591 registration, or a metadata document) becomes. */
