@@ -25,7 +25,8 @@ import {openKeyStorage} from './oauth/keys/key-vaults.js'
 import {createHealthCheck} from './http/health.js'
 import {loadKeyring} from './oauth/keys/keyring.js'
 import {authorizationServerMetadata, endpointUrls} from './oauth/metadata.js'
-import {createAuthFailureLimiter, type BucketLimit} from './oauth/rate-limit.js'
+import {createAuthFailureLimiter, createMemoryBudgets, type BucketLimit} from './oauth/rate-limit.js'
+import {createSharedBudgets} from './oauth/shared-budgets.js'
 import {createResourceResolver} from './oauth/resource.js'
 import {createRevocationEndpoint} from './oauth/revocation-endpoint.js'
 import {loadRevocationList} from './oauth/revocation-list.js'
@@ -172,7 +173,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const revocations = await loadRevocationList({store, clock})
     const usage = createUsageRecorder({store, clock, logger})
     cleanup.unshift(() => usage.close())
-    const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
+    // Failure budgets: in the store when nodes share it (one budget for all), else in memory (faster; docs/DESIGN.md).
+    const shared = Boolean(options.databaseUrl)
+    const budgets = shared ? createSharedBudgets({store, clock}) : createMemoryBudgets(clock)
+    const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), budgets})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: views.all.flatMap((i) => [endpointUrls(i).token, i])})
     const resolveResource = createResourceResolver(resources)
     const activity = createActivityTracker({clock})
@@ -192,6 +196,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       resolveResource,
       scopes: supportedScopes,
       maxBodyBytes,
+      budgets,
+      shared,
     })
     cleanup.unshift(() => interactive.close())
     const {revokedGrants} = interactive
@@ -301,6 +307,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       void (async () => {
         try {
           await revocations.prune()
+          if (shared) await store.budgets.prune(clock.now(), clock.now() - 30 * 86_400_000)
           await audit.prune()
           await pruneSigningKeys({store, vaults, clock})
           await interactive.maintain()

@@ -96,7 +96,7 @@ export function createClientAuthenticator({
     if (!creds) throw new InvalidClient('client authentication is required')
     const basic = creds.method === 'client_secret_basic'
     if (creds.clientId.length === 0 || creds.clientId.length > 2048) throw new InvalidClient(undefined, {basic})
-    const wait = limiter.retryAfter(creds.clientId, remoteAddress)
+    const wait = await limiter.retryAfter(creds.clientId, remoteAddress)
     if (wait > 0) throw new TooManyRequests(wait, 'too many failed authentication attempts; retry later')
 
     const client = await clients.get(creds.clientId)
@@ -122,10 +122,10 @@ export function createClientAuthenticator({
           break
       }
     } catch (error) {
-      if (error instanceof InvalidClient) limiter.failed(creds.clientId, remoteAddress)
+      if (error instanceof InvalidClient) await limiter.failed(creds.clientId, remoteAddress)
       throw error
     }
-    limiter.succeeded(client!.id, remoteAddress)
+    await limiter.succeeded(client!.id, remoteAddress)
     usage.note(client!.id)
     return {client: client!, method: creds.method}
   }
