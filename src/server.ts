@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import type {Server} from 'node:http'
 import {systemClock, type Clock} from './clock.js'
 import {issuerString, issuerViews, resolveIssuer} from './config/issuer.js'
@@ -38,7 +39,9 @@ import {DEFAULT_SCOPES} from './clients/admin.js'
 import {openStore, type PostgresOptions} from './store/open-store.js'
 import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
-import {publishDaemon} from './daemon/publish.js'
+import {packageVersion, publishDaemon} from './daemon/publish.js'
+import {startHeartbeat} from './daemon/heartbeat.js'
+import {newNodeId} from './daemon/node-id.js'
 import {rememberWarnings} from './daemon/recent-warnings.js'
 import {buildStatusReport} from './daemon/status-report.js'
 
@@ -92,6 +95,8 @@ export interface RunningServer {
   httpServer: Server
   /** Which store it uses, for people (src/store/types.ts describe()). */
   store: string
+  /** This daemon's node id (heartbeat row, MCP session ids). */
+  nodeId: string
   close(): Promise<void>
 }
 
@@ -240,7 +245,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
       ...interactive.routes,
     ]
+    const nodeId = newNodeId()
     const gateway = createGateway({
+      nodeId,
       verifier,
       resource: resources,
       viewFor: (req) => resourceView(views.forHost(req.headers.host), slashSuffixed(req.url)),
@@ -320,6 +327,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => clearInterval(maintenance))
 
     const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    // This node's heartbeat row: `gatehouse status` lists the live nodes on the store.
+    const heartbeat = await startHeartbeat({store, clock, logger, node: {id: nodeId, url, host: hostname(), pid: process.pid, version: packageVersion(), startedAt}})
+    cleanup.unshift(() => heartbeat.close())
     // The runtime record and the owner-only status socket (src/daemon/publish.ts); removed first on close.
     const published = await publishDaemon({
       dataDir: options.dataDir,
@@ -334,6 +344,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           record,
           clock,
           store: store.describe(),
+          node: nodeId,
+          nodes: () => heartbeat.live(),
           keyStorage,
           signingKeys: () => store.signingKeys.list(),
           client: (id) => clients.get(id),
@@ -351,6 +363,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       port,
       keyStorage,
       store: store.describe(),
+      nodeId,
       httpServer: server,
       close: () => (closing ??= runAll(cleanup)),
     }

@@ -35,7 +35,7 @@ export interface SessionHost {
 }
 
 export class Session {
-  readonly id = newSessionId()
+  readonly id: string
   readonly replay: ReplayBuffer
   /** The standalone stream of GET (transports §Listening for Messages from the Server). */
   readonly standalone: SseStream
@@ -66,7 +66,9 @@ export class Session {
     readonly host: SessionHost,
     buffers: {replayBufferEvents: number; maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void},
     now: number,
+    id: string = newSessionId(),
   ) {
+    this.id = id
     this.replay = new ReplayBuffer(buffers.replayBufferEvents)
     this.buffers = buffers
     this.standalone = new SseStream(0, this.replay, buffers.maxUnsentBytes, buffers.onCut)
