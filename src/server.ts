@@ -41,7 +41,7 @@ import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
 import {packageVersion, publishDaemon} from './daemon/publish.js'
 import {startHeartbeat} from './daemon/heartbeat.js'
-import {newNodeId} from './daemon/node-id.js'
+import {checkNodeId, newNodeId} from './daemon/node-id.js'
 import {rememberWarnings} from './daemon/recent-warnings.js'
 import {buildStatusReport} from './daemon/status-report.js'
 
@@ -78,6 +78,8 @@ export interface ServerOptions {
   /** The stdio MCP server to gate; undefined: the bundled memory server. */
   command?: {command: string; args: string[]}
   isolation?: Isolation
+  /** This node's name (--node-id): MCP session ids start with it; default random per start. */
+  nodeId?: string | undefined
   /** KEY=VALUE pairs passed to children. */
   childEnv?: Record<string, string>
   gateway?: Partial<GatewayLimits>
@@ -130,6 +132,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const startedAt = clock.now()
   const host = options.host ?? defaults.host
   const limits = {...defaultHttpLimits, ...options.http}
+  const nodeId = options.nodeId !== undefined ? checkNodeId(options.nodeId) : newNodeId()
   const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
 
   // One daemon per data dir: a second one stops here, naming the first (src/daemon/daemon-lock.ts).
@@ -245,7 +248,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
       ...interactive.routes,
     ]
-    const nodeId = newNodeId()
     const gateway = createGateway({
       nodeId,
       verifier,
