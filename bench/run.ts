@@ -66,6 +66,7 @@ const SCENARIOS: {id: string; name: string; load: () => Promise<(ctx: Context) =
   {id: '4', name: 'memory', load: async () => (await import('./scenarios/4-memory.js')).memory},
   {id: '5', name: 'scale', load: async () => (await import('./scenarios/5-scale.js')).scale},
   {id: '6', name: 'cli', load: async () => (await import('./scenarios/6-cli.js')).cli},
+  {id: '7', name: 'postgres', load: async () => (await import('./scenarios/7-postgres.js')).postgresStore},
 ]
 
 /** Busy cores on the machine over `ms` while the benchmark itself is idle. */
