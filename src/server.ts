@@ -183,7 +183,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => usage.close())
     // Failure budgets: in the store when nodes share it (one budget for all), else in memory (faster; docs/DESIGN.md).
     const shared = Boolean(options.databaseUrl)
-    const budgets = shared ? createSharedBudgets({store, clock}) : createMemoryBudgets(clock)
+    const sharedBudgets = shared ? createSharedBudgets({store, clock}) : undefined
+    if (sharedBudgets) cleanup.unshift(() => sharedBudgets.close())
+    const budgets = sharedBudgets ?? createMemoryBudgets(clock)
     const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), budgets})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: views.all.flatMap((i) => [endpointUrls(i).token, i])})
     const resolveResource = createResourceResolver(resources)

@@ -104,6 +104,11 @@ test('a token issued by one node is accepted by the others and through the balan
   assert.equal(s.nodes.length, 3)
   assert.deepEqual(new Set(s.nodes.filter((n) => !n.self).map((n) => n.url)), new Set([nodes[1]!.url, nodes[2]!.url]))
   assert.equal(s.nodes.find((n) => n.self)?.id, s.node.id)
+  assert.equal(s.node.id, 'n0')
+  const human = await runBin('run', ['status'], {dataDir: nodes[0]!.dataDir, env})
+  assert.match(human.stdout, /node\s+n0\n/)
+  assert.match(human.stdout, /nodes\s+2 other live nodes/)
+  assert.match(human.stdout, new RegExp(`n1 ${nodes[1]!.url.replace(/[.]/g, '\\.')} on `))
 })
 
 test('oauth-revoke-client run against the database is enforced by every node within one second of its exit', async (t) => {
