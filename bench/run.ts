@@ -80,6 +80,7 @@ const SCENARIOS: {id: string; name: string; load: () => Promise<(ctx: Context) =
   {id: '5', name: 'scale', load: async () => (await import('./scenarios/5-scale.js')).scale},
   {id: '6', name: 'cli', load: async () => (await import('./scenarios/6-cli.js')).cli},
   {id: '7', name: 'loadgen', load: async () => (await import('./scenarios/7-loadgen.js')).checkLoadgen},
+  {id: '8', name: 'postgres', load: async () => (await import('./scenarios/7-postgres.js')).postgresStore},
 ]
 
 /** Busy cores on the machine over `ms` while the benchmark itself is idle. */

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import type {Server} from 'node:http'
 import {systemClock, type Clock} from './clock.js'
 import {issuerString, issuerViews, resolveIssuer} from './config/issuer.js'
@@ -25,7 +26,8 @@ import {openKeyStorage} from './oauth/keys/key-vaults.js'
 import {createHealthCheck} from './http/health.js'
 import {loadKeyring} from './oauth/keys/keyring.js'
 import {authorizationServerMetadata, endpointUrls} from './oauth/metadata.js'
-import {createAuthFailureLimiter, type BucketLimit} from './oauth/rate-limit.js'
+import {createAuthFailureLimiter, createMemoryBudgets, type BucketLimit} from './oauth/rate-limit.js'
+import {createSharedBudgets} from './oauth/shared-budgets.js'
 import {createResourceResolver} from './oauth/resource.js'
 import {createRevocationEndpoint} from './oauth/revocation-endpoint.js'
 import {loadRevocationList} from './oauth/revocation-list.js'
@@ -37,7 +39,9 @@ import {createClientAdmin, DEFAULT_SCOPES} from './clients/admin.js'
 import {openStore, type PostgresOptions} from './store/open-store.js'
 import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
-import {publishDaemon} from './daemon/publish.js'
+import {packageVersion, publishDaemon} from './daemon/publish.js'
+import {startHeartbeat} from './daemon/heartbeat.js'
+import {checkNodeId, newNodeId} from './daemon/node-id.js'
 import {rememberWarnings} from './daemon/recent-warnings.js'
 import {buildStatusReport, type StatusReport} from './daemon/status-report.js'
 import type {RuntimeRecord} from './daemon/runtime-record.js'
@@ -78,6 +82,8 @@ export interface ServerOptions {
   /** The stdio MCP server to gate; undefined: the bundled memory server. */
   command?: {command: string; args: string[]}
   isolation?: Isolation
+  /** This node's name (--node-id): MCP session ids start with it; default random per start. */
+  nodeId?: string | undefined
   /** KEY=VALUE pairs passed to children. */
   childEnv?: Record<string, string>
   gateway?: Partial<GatewayLimits>
@@ -97,6 +103,8 @@ export interface RunningServer {
   httpServer: Server
   /** Which store it uses, for people (src/store/types.ts describe()). */
   store: string
+  /** This daemon's node id (heartbeat row, MCP session ids). */
+  nodeId: string
   close(): Promise<void>
 }
 
@@ -130,6 +138,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const startedAt = clock.now()
   const host = options.host ?? defaults.host
   const limits = {...defaultHttpLimits, ...options.http}
+  const nodeId = options.nodeId !== undefined ? checkNodeId(options.nodeId) : newNodeId()
   const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
 
   // One daemon per data dir: a second one stops here, naming the first (src/daemon/daemon-lock.ts).
@@ -178,7 +187,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const revocations = await loadRevocationList({store, clock})
     const usage = createUsageRecorder({store, clock, logger})
     cleanup.unshift(() => usage.close())
-    const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), clock})
+    // Failure budgets: in the store when nodes share it (one budget for all), else in memory (faster; docs/DESIGN.md).
+    const shared = Boolean(options.databaseUrl)
+    const sharedBudgets = shared ? createSharedBudgets({store, clock}) : undefined
+    if (sharedBudgets) cleanup.unshift(() => sharedBudgets.close())
+    const budgets = sharedBudgets ?? createMemoryBudgets(clock)
+    const limiter = createAuthFailureLimiter({...(options.authFailures ?? defaults.authFailures), budgets, clock})
     const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: views.all.flatMap((i) => [endpointUrls(i).token, i])})
     const resolveResource = createResourceResolver(resources)
     const activity = createActivityTracker({clock})
@@ -198,6 +212,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       resolveResource,
       scopes: supportedScopes,
       maxBodyBytes,
+      budgets,
+      shared,
     })
     cleanup.unshift(() => interactive.close())
     const {revokedGrants} = interactive
@@ -241,6 +257,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       ...interactive.routes,
     ]
     const gateway = createGateway({
+      nodeId,
       // A token refused at /mcp (401 invalid_token) is audited, naming its client when it verified.
       verifier: reportingRefusals(verifier, ({clientId, reason}) =>
         audit.record({event: 'token.refused', clientId, method: 'bearer', outcome: 'invalid_token', detail: {endpoint: '/mcp', reason}}),
@@ -331,6 +348,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       void (async () => {
         try {
           await revocations.prune()
+          if (shared) await store.budgets.prune(clock.now(), clock.now() - 30 * 86_400_000)
           await audit.prune()
           await pruneSigningKeys({store, vaults, clock})
           await interactive.maintain()
@@ -343,6 +361,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => clearInterval(maintenance))
 
     const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    // This node's heartbeat row: `gatehouse status` lists the live nodes on the store.
+    const heartbeat = await startHeartbeat({store, clock, logger, node: {id: nodeId, url, host: hostname(), pid: process.pid, version: packageVersion(), startedAt}})
+    cleanup.unshift(() => heartbeat.close())
     // The runtime record and the owner-only status socket (src/daemon/publish.ts); removed first on close.
     const published = await publishDaemon({
       dataDir: options.dataDir,
@@ -361,6 +382,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           record,
           clock,
           store: store.describe(),
+          node: nodeId,
+          nodes: () => heartbeat.live(),
           keyStorage,
           signingKeys: () => store.signingKeys.list(),
           client: (id) => clients.get(id),
@@ -377,6 +400,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       port,
       keyStorage,
       store: store.describe(),
+      nodeId,
       httpServer: server,
       close: () => (closing ??= runAll(cleanup)),
     }

@@ -29,6 +29,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'tls-cert': Flags.string({description: 'PEM certificate file: serve HTTPS.', env: 'GATEHOUSE_TLS_CERT', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({description: 'PEM private key file for --tls-cert.', env: 'GATEHOUSE_TLS_KEY', dependsOn: ['tls-cert']}),
     'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
+    'node-id': Flags.string({description: 'This node\'s name behind a load balancer (letters, digits, - and _; at most 32): MCP session ids start with it, so the balancer can route a session to its node. Default: random at each start.', env: 'GATEHOUSE_NODE_ID'}),
     isolation: Flags.string({
       description: 'client: one MCP server process per OAuth client (default); session: one per session; shared: one for all (stateless servers only).',
       env: 'GATEHOUSE_ISOLATION',
@@ -79,6 +80,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
       auditRetentionDays: flags['audit-retention-days'],
       command: command === undefined ? undefined : {command, args},
       isolation: flags.isolation as Isolation,
+      nodeId: flags['node-id'],
       childEnv: parseEnvPairs(flags.env ?? []),
       gateway: {
         sessionIdleTimeoutMs: parseDuration(flags['session-idle-timeout'], '--session-idle-timeout', {min: 10, max: 7 * 86_400}) * 1000,

@@ -38,15 +38,15 @@ export interface ConsoleLogin {
 export function ownerConsoleLogin(login: OwnerLogin): ConsoleLogin {
   return {
     async current(req) {
-      const s = login.session(req)
+      const s = await login.session(req)
       return s && s.ownerAt !== null ? {subject: OWNER_SUBJECT, csrf: s.csrf} : undefined
     },
     async form(req, remoteAddress) {
-      const {session, setCookie} = login.sessionOrNew(req, remoteAddress)
+      const {session, setCookie} = await login.sessionOrNew(req, remoteAddress)
       return {csrf: session.csrf, setCookie}
     },
     async logIn(req, remoteAddress, {csrf, password}) {
-      const session = login.session(req)
+      const session = await login.session(req)
       if (!session) return {ok: false, status: 400, message: 'This page expired or cookies are blocked; try again.'}
       if (!login.csrfMatches(session, csrf)) return {ok: false, status: 403, message: 'The form could not be verified (CSRF token); try again.'}
       if (session.ownerAt !== null) return {ok: true, cookies: []}
@@ -54,10 +54,10 @@ export function ownerConsoleLogin(login: OwnerLogin): ConsoleLogin {
       return result.ok ? {ok: true, cookies: result.cookies} : {ok: false, status: result.status, message: result.message, retryAfter: result.retryAfter}
     },
     async logOut(req) {
-      return [login.logOut(login.session(req))]
+      return [await login.logOut(await login.session(req))]
     },
     async csrfMatches(req, presented) {
-      const s = login.session(req)
+      const s = await login.session(req)
       return s !== undefined && s.ownerAt !== null && login.csrfMatches(s, presented)
     },
   }

@@ -4,13 +4,15 @@
  *
  * Shape (times ISO 8601, durations in seconds, sizes in bytes):
  * {running: true, url, issuer, pid, version, started_at, uptime_seconds, data_dir,
- *  store: {kind: "sqlite", path}, keys: {source: "keychain"|"file", location, active_kid,
+ *  store: {kind: "sqlite"|"postgresql", location}, node: {id}, nodes: [{id, url, host, pid, version,
+ *  started_at, seen_seconds_ago, self}], keys: {source: "keychain"|"file", location, active_kid,
  *  active_key_age_seconds}, sessions, children,
  *  clients: [{client_id, name, sessions, children: [{pid, rss_bytes, uptime_seconds}],
  *             requests_5m, errors_5m, last_used_at}],
  *  warnings: [{time, level, message, fields}]}
  */
 import type {Clock} from '../clock.js'
+import type {NodeRecord} from '../store/types.js'
 import type {ActivityTracker} from './activity.js'
 import {residentBytes} from './process-identity.js'
 import type {RecentWarning} from './recent-warnings.js'
@@ -21,6 +23,10 @@ export interface StatusSources {
   clock: Clock
   /** The store, as `Store.describe()` names it: "sqlite /path" or "postgresql host:port/db" (no password). */
   store: string
+  /** This daemon's node id. */
+  node: string
+  /** The nodes whose heartbeat is recent (this one included): src/daemon/heartbeat.ts. */
+  nodes(): Promise<NodeRecord[]>
   keyStorage: {kind: 'keychain' | 'file' | 'database'; location: string}
   /** The signing keys, newest first (the active one has retiredAt null). */
   signingKeys(): Promise<Array<{kid: string; createdAt: number; retiredAt: number | null}>>
@@ -78,6 +84,17 @@ export async function buildStatusReport(src: StatusSources) {
     uptime_seconds: seconds(now - Date.parse(r.started_at)),
     data_dir: r.data_dir,
     store: {kind: src.store.split(' ')[0], location: src.store.slice(src.store.indexOf(' ') + 1)},
+    node: {id: src.node},
+    nodes: (await src.nodes().catch(() => [])).map((n) => ({
+      id: n.id,
+      url: n.url,
+      host: n.host,
+      pid: n.pid,
+      version: n.version,
+      started_at: iso(n.startedAt),
+      seen_seconds_ago: seconds(now - n.seenAt),
+      self: n.id === src.node,
+    })),
     keys: {
       source: src.keyStorage.kind,
       location: src.keyStorage.location,

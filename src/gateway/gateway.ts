@@ -81,6 +81,8 @@ export const DEFAULT_REVOCATION_CHECK_MS = 250
 
 export interface GatewayOptions {
   verifier: TokenVerifier
+  /** This daemon's node id (src/daemon/node-id.ts): 2025 session ids name it. */
+  nodeId?: string
   /** Absolute URL of the MCP endpoint (or one per name the daemon serves); tokens must carry one as audience. */
   resource: string | readonly string[]
   /** The resource as seen under the request's Host and path (RFC 9728 §3.3); default: the options above. */
@@ -160,7 +162,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger.warn('isolation "shared": every client talks to one MCP server process and shares its state')
   }
   const registry = createChildRegistry({dataDir, logger})
-  const sessions = new SessionTable(limits)
+  const sessions = new SessionTable({...limits, nodeId: options.nodeId})
   const multiplexers = new Map<string, Multiplexer>()
   /** Every multiplexer whose child may still be running, in the map or not (stopping, failed). */
   const live = new Set<Multiplexer>()
@@ -310,6 +312,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     return {
       ok: true,
       mux,
+      id: reservation.id,
       commit(session) {
         reservation.commit(session)
         release()

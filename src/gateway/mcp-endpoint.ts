@@ -80,7 +80,7 @@ function isModernMessage(msg: JsonRpcMessage, header: string | undefined): boole
  * with its headers (Retry-After).
  */
 export type SessionStart =
-  | {ok: true; mux: Multiplexer; commit(session: Session): void; release(): void}
+  | {ok: true; mux: Multiplexer; id: string; commit(session: Session): void; release(): void}
   | {ok: false; status: 429 | 503; message: string; headers: Record<string, string>}
 
 const JSON_TYPE = {'content-type': 'application/json'}
@@ -326,6 +326,7 @@ export function createMcpEndpoint(deps: EndpointDeps) {
           logger.warn('SSE connection cut: the client is not reading (it can resume with Last-Event-ID)', {client_id: principal.clientId, stream, unsent_bytes: unsent}),
       },
       clock.now(),
+      admitted.id,
     )
     mux.attach(session)
     admitted.commit(session)

@@ -30,7 +30,7 @@ export interface SessionHost {
 /** A 2025 session is a Caller for its whole life (caller.ts). */
 export class Session implements Caller {
   readonly era = 'legacy' as const
-  readonly id = newSessionId()
+  readonly id: string
   readonly replay: ReplayBuffer
   /** The standalone stream of GET (transports §Listening for Messages from the Server). */
   readonly standalone: SseStream
@@ -61,7 +61,9 @@ export class Session implements Caller {
     readonly host: SessionHost,
     buffers: {replayBufferEvents: number; maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void},
     now: number,
+    id: string = newSessionId(),
   ) {
+    this.id = id
     this.replay = new ReplayBuffer(buffers.replayBufferEvents)
     this.buffers = buffers
     this.standalone = new SseStream(0, this.replay, buffers.maxUnsentBytes, buffers.onCut)

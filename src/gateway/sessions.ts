@@ -8,11 +8,13 @@
  * initialize arrives, before anything is awaited, so that concurrent initializes cannot all pass
  * the check and overshoot the cap; the reservation becomes the session or is released.
  */
-import type {Session} from './session.js'
+import {newSessionId, type Session} from './session.js'
 
 /** A place held for a session being started; exactly one of `commit` or `release` is called. */
 export interface SessionReservation {
   readonly clientId: string
+  /** The id the session gets: `<node id>.<256 random bits>` when the table has a node id. */
+  readonly id: string
   /** The place becomes `session` (added to the table). */
   commit(session: Session): void
   /** The session was not started: the place is free again. Calling it twice is harmless. */
@@ -28,7 +30,13 @@ export class SessionTable {
   private readonly perClient = new Map<string, number>()
   private reserved = 0
 
-  constructor(private readonly limits: {maxSessions: number; sessionIdleTimeoutMs: number}) {}
+  /**
+   * `nodeId` names this node in every session id it hands out (several daemons on one store,
+   * issue 14): another node that gets the id does not have the session and answers 404 as for any
+   * unknown session (MCP 2025-11-25 transports §Session Management, 3-4), and a balancer hashing
+   * Mcp-Session-Id keeps a session on its node.
+   */
+  constructor(private readonly limits: {maxSessions: number; sessionIdleTimeoutMs: number; nodeId?: string | undefined}) {}
 
   /** Live sessions (not counting places reserved for sessions being started). */
   get size(): number {
@@ -63,6 +71,7 @@ export class SessionTable {
     }
     return {
       clientId,
+      id: this.limits.nodeId ? `${this.limits.nodeId}.${newSessionId()}` : newSessionId(),
       commit: (session) => {
         if (!settle()) throw new Error('a session reservation was used twice')
         this.byId.set(session.id, session)

@@ -105,11 +105,14 @@ export function createClientAuthenticator({
     const basic = creds.method === 'client_secret_basic'
     if (creds.clientId.length === 0 || creds.clientId.length > 2048) throw new InvalidClient(undefined, {basic})
     const client = await clients.get(creds.clientId)
-    // Reserve the attempt in the limiter, then check it, and keep it spent unless it succeeds: a
-    // check made before an await and a count made after it would let every one of N concurrent
-    // guesses through (RFC 9700 §4.10). For secrets nothing is awaited between reservation and
-    // verdict, so concurrent good requests never see each other's reservations; an assertion's
-    // signature check is awaited, and its reservation is held meanwhile.
+    // The shared budgets first (every node's failures), then reserve the attempt in this node's
+    // buckets, check it, and keep it spent unless it succeeds: a check made before an await and a
+    // count made after it would let every one of N concurrent guesses through (RFC 9700 §4.10).
+    // For secrets nothing is awaited between reservation and verdict, so concurrent good requests
+    // never see each other's reservations; an assertion's signature check is awaited, and its
+    // reservation is held meanwhile.
+    const wait = await limiter.retryAfter(creds.clientId, remoteAddress)
+    if (wait > 0) throw withClientId(new TooManyRequests(wait, 'too many failed authentication attempts; retry later'), client?.id)
     const reservation = limiter.reserve(creds.clientId, remoteAddress)
     if ('wait' in reservation) {
       throw withClientId(new TooManyRequests(reservation.wait, 'too many failed authentication attempts; retry later'), client?.id)
@@ -136,14 +139,16 @@ export function createClientAuthenticator({
           break
       }
     } catch (error) {
-      // Only a failed authentication keeps the attempt spent; anything else (the store) gives it back.
-      if (!(error instanceof InvalidClient)) reservation.refund()
+      // Only a failed authentication keeps the attempt spent (and counts in the shared budgets);
+      // anything else (the store) gives it back.
+      if (error instanceof InvalidClient) await reservation.failed()
+      else reservation.refund()
       // The client the request named, for the audit trail, when it is one of ours (revoked or not):
       // never an unknown id, so the trail cannot be filled with names an attacker made up.
       throw withClientId(error, client?.id)
     }
     reservation.refund()
-    limiter.succeeded(client!.id, remoteAddress)
+    await limiter.succeeded(client!.id, remoteAddress)
     usage.note(client!.id)
     return {client: client!, method: creds.method}
   }

@@ -2,6 +2,7 @@ import type {Clock} from '../clock.js'
 import {pickByName} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
 import type {ConsentRecord, Store} from '../store/types.js'
+import {decideConsentRevocation} from './consent-revocation.js'
 
 export interface ConsentView extends ConsentRecord {
   clientName: string
@@ -34,7 +35,8 @@ export function createConsentAdmin({store, clock}: {store: Store; clock: Clock})
         client = pickByName(named, ref)
       }
       if (!client) throw new GatehouseError('NOT_FOUND', `no client with id or name ${JSON.stringify(ref)}`)
-      const {consents, grants} = await store.consents.revokeClient(client.id, clock.now())
+      const at = clock.now()
+      const {consents, grants} = await store.consents.revokeWith(client.id, (view) => decideConsentRevocation(view, at))
       if (consents === 0 && grants === 0) throw new GatehouseError('NOT_FOUND', `client ${client.id} has no consent to revoke`)
       return {clientId: client.id, clientName: client.name, consents, grants}
     },

@@ -1,5 +1,5 @@
 import type {Clock} from '../clock.js'
-import {addressKey, createBuckets, type BucketLimit} from '../oauth/rate-limit.js'
+import {addressKey, createMemoryBudgets, type BucketLimit, type BudgetCharge, type Budgets} from '../oauth/rate-limit.js'
 
 /**
  * Budgets for the owner's password on the consent page. A failure is counted against:
@@ -33,53 +33,60 @@ export const ownerLoginDefaults: OwnerLoginLimits = {
 /** A reserved password check: release it when the hash is done; refund it when the password was right. */
 export interface LoginAttempt {
   release(): void
-  refund(): void
+  refund(): Promise<void>
 }
 
 /**
  * The owner-login limiter (RFC 9700 §4.10; NIST SP 800-63B §5.2.2 rate limiting). The attempt is
- * reserved (counted as a failure) before the password is hashed, synchronously, so concurrent
- * guesses cannot all pass a check that is written only after the hash; a right password gets its
- * reservation back. `reserve` answers `{retryAfter}` (seconds, ≥ 1) when a budget is spent or
- * every hash slot is busy.
+ * reserved (counted as a failure) before the password is hashed, in one atomic spend of every
+ * budget it is charged to (`budgets.take(..., 'ifAvailable')`: in the store when nodes share one,
+ * so concurrent guesses on several nodes cannot all pass a check written only after the hash);
+ * a right password gets its reservation back. `reserve` answers `{retryAfter}` (seconds, ≥ 1)
+ * when a budget is spent or every hash slot of this node is busy (hash slots are CPU, so per node).
  */
-export function createOwnerLoginGuard({limits = ownerLoginDefaults, clock}: {limits?: OwnerLoginLimits; clock: Clock}) {
-  const sessions = createBuckets(limits.perSession, clock)
-  const addresses = createBuckets(limits.perAddress, clock)
-  const devices = createBuckets(limits.perDevice, clock, {maxKeys: 10_000})
-  const everyone = createBuckets(limits.global, clock)
+export function createOwnerLoginGuard({limits = ownerLoginDefaults, clock, budgets = createMemoryBudgets(clock)}: {limits?: OwnerLoginLimits; clock: Clock; budgets?: Budgets}) {
   const running = {known: 0, unknown: 0}
 
   return {
-    reserve({sessionId, address, deviceId}: {sessionId: string; address: string; deviceId: string | undefined}): LoginAttempt | {retryAfter: number} {
-      const charged: Array<[ReturnType<typeof createBuckets>, string]> =
+    async reserve({sessionId, address, deviceId}: {sessionId: string; address: string; deviceId: string | undefined}): Promise<LoginAttempt | {retryAfter: number}> {
+      const charged: BudgetCharge[] =
         deviceId !== undefined
           ? [
-              [sessions, sessionId],
-              [devices, deviceId],
+              {key: `login-session:${sessionId}`, limit: limits.perSession},
+              {key: `login-device:${deviceId}`, limit: limits.perDevice},
             ]
           : [
-              [sessions, sessionId],
-              [addresses, addressKey(address)],
-              [everyone, ''],
+              {key: `login-session:${sessionId}`, limit: limits.perSession},
+              {key: `login-addr:${addressKey(address)}`, limit: limits.perAddress},
+              {key: 'login-all', limit: limits.global},
             ]
-      const wait = Math.max(...charged.map(([b, k]) => b.waitSeconds(k)))
-      if (wait > 0) return {retryAfter: Math.max(1, Math.ceil(wait))}
+      // A spent budget is named before a busy slot (its wait is the longer, truer answer).
+      const spent = await budgets.wait(charged)
+      if (spent > 0) return {retryAfter: Math.max(1, Math.ceil(spent))}
       const pool = deviceId !== undefined ? 'known' : 'unknown'
       if (running[pool] >= limits.maxConcurrentChecks) return {retryAfter: 1}
-      // Nothing awaited between the checks above and here: the reservation is atomic.
+      // The slot is held from here (synchronously after the check), the budgets spent atomically.
       running[pool]++
-      for (const [b, k] of charged) b.take(k)
       let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        running[pool]--
+      }
+      let wait: number
+      try {
+        wait = await budgets.take(charged, 'ifAvailable')
+      } catch (error) {
+        release()
+        throw error
+      }
+      if (wait > 0) {
+        release()
+        return {retryAfter: Math.max(1, Math.ceil(wait))}
+      }
       return {
-        release() {
-          if (released) return
-          released = true
-          running[pool]--
-        },
-        refund() {
-          for (const [b, k] of charged) b.give(k)
-        },
+        release,
+        refund: () => budgets.give(charged),
       }
     },
   }

@@ -46,14 +46,14 @@ export function createOwnerLogin({
     /** The Set-Cookie value that carries this session. */
     cookieFor,
     /** The browser session this request carries (logged in or not), if it is still live. */
-    session(req: IncomingMessage): BrowserSession | undefined {
+    session(req: IncomingMessage): Promise<BrowserSession | undefined> {
       return sessions.get(cookie.read(req))
     },
     /** The request's session, or a new anonymous one with the Set-Cookie to send. */
-    sessionOrNew(req: IncomingMessage, remoteAddress: string): {session: BrowserSession; setCookie?: string} {
-      const found = sessions.get(cookie.read(req))
+    async sessionOrNew(req: IncomingMessage, remoteAddress: string): Promise<{session: BrowserSession; setCookie?: string}> {
+      const found = await sessions.get(cookie.read(req))
       if (found) return {session: found}
-      const session = sessions.create(remoteAddress)
+      const session = await sessions.create(remoteAddress)
       return {session, setCookie: cookieFor(session)}
     },
     csrfMatches: (session: BrowserSession, presented: string | undefined) => sessions.csrfMatches(session, presented),
@@ -61,7 +61,7 @@ export function createOwnerLogin({
       const hash = await store.owner.passwordHash()
       if (!hash) return {ok: false, status: 503, message: 'No owner password is set on this server; run: gatehouse owner set-password'}
       const deviceId = deviceTokenId(hash, deviceCookie.read(req))
-      const attempt = guard.reserve({sessionId: session.id, address: remoteAddress, deviceId})
+      const attempt = await guard.reserve({sessionId: session.id, address: remoteAddress, deviceId})
       if ('retryAfter' in attempt) return {ok: false, status: 429, message: `Too many login attempts; try again in ${attempt.retryAfter} seconds.`, retryAfter: attempt.retryAfter}
       let ok: boolean
       try {
@@ -70,15 +70,15 @@ export function createOwnerLogin({
         attempt.release()
       }
       if (!ok) return {ok: false, status: 401, message: 'Wrong password.'}
-      attempt.refund()
-      const next = sessions.login(session)
+      await attempt.refund()
+      const next = await sessions.login(session)
       const cookies = [cookieFor(next)]
       if (deviceId === undefined) cookies.push(deviceCookie.serialize(newDeviceToken(hash), DEVICE_COOKIE_MAX_AGE_S))
       return {ok: true, session: next, cookies}
     },
     /** Ends the session on the server; returns the Set-Cookie that clears it in the browser. */
-    logOut(session: BrowserSession | undefined): string {
-      if (session) sessions.end(session.id)
+    async logOut(session: BrowserSession | undefined): Promise<string> {
+      if (session) await sessions.end(session.id)
       return cookie.serialize('', 0)
     },
   }

@@ -21,9 +21,23 @@ export function announceWrites(repos: Repositories, feed: ChangeFeed): Repositor
       return result
     }
   const always = (...topics: ChangeTopic[]) => () => topics
-  const {clients, signingKeys, tokens, grants, consents, owner, registeredClients, secrets} = repos
+  const {clients, signingKeys, tokens, grants, consents, owner, registeredClients, secrets, budgets} = repos
   return {
     audit: repos.audit,
+    browserSessions: repos.browserSessions,
+    nodes: repos.nodes,
+    budgets: {
+      ...budgets,
+      update: (keys, decide) => {
+        let wrote = false
+        return after(budgets.update.bind(budgets), () => (wrote ? ['budgets'] : []))(keys, (levels) => {
+          const decision = decide(levels)
+          wrote = decision.writes.size > 0
+          return decision
+        })
+      },
+      prune: after(budgets.prune.bind(budgets), (n) => (n > 0 ? ['budgets'] : [])),
+    },
     clients: {
       ...clients,
       insert: after(clients.insert.bind(clients), always('clients')),
@@ -60,7 +74,15 @@ export function announceWrites(repos: Repositories, feed: ChangeFeed): Repositor
     consents: {
       ...consents,
       remember: after(consents.remember.bind(consents), always('consents')),
-      revokeClient: after(consents.revokeClient.bind(consents), (r) => [...(r.consents > 0 ? (['consents'] as const) : []), ...(r.grants > 0 ? (['grants'] as const) : [])]),
+      // What a consent revocation wrote decides what it announces (its rule lives in src/owner/).
+      revokeWith: (clientId, decide) => {
+        const topics = new Set<ChangeTopic>()
+        return after(consents.revokeWith.bind(consents), () => [...topics])(clientId, (view) => {
+          const decision = decide(view)
+          for (const w of decision.writes) topics.add(w.op === 'revoke_consent' ? 'consents' : 'grants')
+          return decision
+        })
+      },
     },
     owner: {
       ...owner,

@@ -180,6 +180,34 @@ export const migrations: Migration[] = [
       ALTER TABLE clients ADD COLUMN max_sessions INTEGER;
     `,
   },
+  {
+    version: 7,
+    name: 'shared node state: failure budgets, browser sessions, parked authorizations, node heartbeats',
+    sql: `
+      -- Token buckets of the failure budgets (src/oauth/rate-limit.ts), and the (client, address)
+      -- pairs that authenticated; a bucket full again is deleted.
+      CREATE TABLE budgets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL, full_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      CREATE INDEX budgets_full ON budgets(full_at);
+      CREATE TABLE budget_trust (pair TEXT PRIMARY KEY, at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      -- Consent-page sessions (by the SHA-256 of the cookie) and the requests parked in them.
+      CREATE TABLE browser_sessions (
+        id TEXT PRIMARY KEY, csrf TEXT NOT NULL, owner_at INTEGER, address TEXT NOT NULL,
+        expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX browser_sessions_address ON browser_sessions(address, used_at) WHERE owner_at IS NULL;
+      CREATE INDEX browser_sessions_used ON browser_sessions(owner_at IS NULL, used_at);
+      CREATE TABLE pending_authorizations (
+        id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES browser_sessions(id) ON DELETE CASCADE,
+        request TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX pending_authorizations_session ON pending_authorizations(session_id, created_at);
+      -- One heartbeat row per running daemon (gatehouse status).
+      CREATE TABLE nodes (
+        id TEXT PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, version TEXT NOT NULL,
+        started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ]
 
 export const latestVersion = migrations.at(-1)!.version

@@ -276,9 +276,25 @@ export interface ConsentRepository {
   /** Active consents of a client for a subject. */
   active(clientId: string, subject: string): Promise<ConsentRecord[]>
   list(options: {includeRevoked: boolean}): Promise<ConsentRecord[]>
-  /** Revokes a client's consents and, in the same transaction, the grants made under them. */
-  revokeClient(clientId: string, at: number): Promise<{consents: number; grants: number}>
+  /**
+   * One consent revocation in one transaction: reads a client's active consents and live
+   * (unrevoked) grants, hands them to `decide` (synchronous, inside the transaction), and applies
+   * the writes it returns; a revoked grant takes its codes and refresh tokens with it. If `decide`
+   * throws, nothing is written. The rule is the caller's (src/owner/consent-revocation.ts).
+   */
+  revokeWith<T>(clientId: string, decide: (view: ConsentRevocationView) => {writes: ConsentWrite[]; result: T}): Promise<T>
 }
+
+/** What a consent revocation decides from: one client's active consents and live grants. */
+export interface ConsentRevocationView {
+  consents: ConsentRecord[]
+  grants: GrantRecord[]
+}
+
+/** The writes a consent revocation may ask for. */
+export type ConsentWrite =
+  | {op: 'revoke_consent'; clientId: string; subject: string; scopes: string[]; at: number}
+  | {op: 'revoke_grant'; grantId: string; at: number; reason: string}
 
 export interface OwnerRepository {
   passwordHash(): Promise<string | undefined>
@@ -314,6 +330,110 @@ export interface SecretRepository {
   delete(account: string): Promise<void>
 }
 
+/** A token bucket's stored level (src/oauth/rate-limit.ts holds the arithmetic): `tokens` left at `at`, full again at `fullAt` (ms). */
+export interface BudgetLevel {
+  tokens: number
+  at: number
+  fullAt: number
+}
+
+/**
+ * Failure budgets shared by every node (a brute force spread over nodes spends one budget).
+ * Dumb: levels by key, one atomic update of several keys, and the pairs (client, address) that
+ * authenticated. The rule (how a bucket refills, when a budget is spent) is the caller's.
+ */
+export interface BudgetRepository {
+  /** The stored levels of these keys; a key never spent (or pruned once full) is absent. */
+  levels(keys: readonly string[]): Promise<Map<string, BudgetLevel>>
+  /**
+   * One atomic change of several buckets: the keys are locked (racing nodes are serialised), their
+   * levels handed to `decide` (synchronous, inside the transaction), and the writes it returns
+   * applied (null deletes). If `decide` throws, nothing is written.
+   */
+  update<T>(keys: readonly string[], decide: (levels: Map<string, BudgetLevel>) => {writes: Map<string, BudgetLevel | null>; result: T}): Promise<T>
+  /** Records that a (client, address) pair authenticated successfully at `at`. */
+  trust(pair: string, at: number): Promise<void>
+  /** Whether that pair authenticated successfully at or after `since`. */
+  trusted(pair: string, since: number): Promise<boolean>
+  /** Deletes levels full again by `now` and trust older than `trustBefore`; returns how many rows went. */
+  prune(now: number, trustBefore: number): Promise<number>
+}
+
+/** A browser session of the consent pages, stored by the SHA-256 of its id (the cookie value). */
+export interface BrowserSessionRecord {
+  /** SHA-256 (base64url) of the session id. */
+  id: string
+  csrf: string
+  ownerAt: number | null
+  /** The address key an anonymous session was made from ('' once logged in). */
+  address: string
+  expiresAt: number
+  usedAt: number
+}
+
+/** An authorization request parked for the owner's decision, bound to its browser session. */
+export interface PendingAuthorizationRecord {
+  /** SHA-256 (base64url) of the request id the consent form carries. */
+  id: string
+  sessionId: string
+  /** The validated request, as JSON (the client by id: src/oauth/authorize/shared-sessions.ts). */
+  request: string
+  createdAt: number
+  expiresAt: number
+}
+
+/**
+ * Browser sessions and parked authorization requests, shared so that an authorization started on
+ * one node finishes on another. Bounds are applied in the writing transaction; dropping a
+ * session drops its parked requests.
+ */
+export interface BrowserSessionRepository {
+  /**
+   * Inserts an anonymous session. Beyond `maxPerAddress` anonymous sessions of its address, or
+   * `maxAnonymous` in all, the least recently used anonymous ones go (never a logged-in one).
+   */
+  createAnonymous(session: BrowserSessionRecord, bounds: {maxAnonymous: number; maxPerAddress: number}): Promise<void>
+  /** The live session with this id, its use time set to `now`; undefined when absent or expired. */
+  use(id: string, now: number): Promise<BrowserSessionRecord | undefined>
+  /**
+   * Replaces session `oldId` by the logged-in `session`, carrying its parked requests over; beyond
+   * `maxOwner` logged-in sessions the least recently used goes. False when `oldId` is gone.
+   */
+  login(oldId: string, session: BrowserSessionRecord, maxOwner: number): Promise<boolean>
+  /** Parks a request; beyond `maxPerSession` parked for its session, the oldest goes. False when the session is gone. */
+  park(pending: PendingAuthorizationRecord, maxPerSession: number): Promise<boolean>
+  /** The live parked request with this id, only for its own session. */
+  pending(id: string, sessionId: string, now: number): Promise<PendingAuthorizationRecord | undefined>
+  /** Single use: deletes the parked request; true for the one caller that removed it (racing nodes: one wins). */
+  settle(id: string, sessionId: string): Promise<boolean>
+  /** Logs out: the session and its parked requests are gone at once. */
+  end(id: string): Promise<void>
+  /** Live sessions by kind (tests, status). */
+  count(now: number): Promise<{anonymous: number; owner: number}>
+  /** Deletes expired sessions and parked requests; returns how many rows went. */
+  prune(now: number): Promise<number>
+}
+
+/** One running daemon on this store, as its heartbeat row says (`gatehouse status`). */
+export interface NodeRecord {
+  id: string
+  url: string
+  host: string
+  pid: number
+  version: string
+  startedAt: number
+  seenAt: number
+}
+
+export interface NodeRepository {
+  /** Inserts or refreshes this node's row. */
+  beat(node: NodeRecord): Promise<void>
+  /** Nodes seen at or after `since`, oldest start first. */
+  live(since: number): Promise<NodeRecord[]>
+  /** Removes a node's row (a clean stop) and rows not seen since `staleBefore`. */
+  leave(id: string, staleBefore: number): Promise<void>
+}
+
 export interface Store {
   readonly audit: AuditRepository
   readonly clients: ClientRepository
@@ -324,6 +444,9 @@ export interface Store {
   readonly owner: OwnerRepository
   readonly registeredClients: RegisteredClientRepository
   readonly secrets: SecretRepository
+  readonly budgets: BudgetRepository
+  readonly browserSessions: BrowserSessionRepository
+  readonly nodes: NodeRepository
   /** Every committed change, this process's and others' (src/store/changes.ts): caches subscribe. */
   readonly changes: StoreChanges
   /** Which store this is, for people: "sqlite /path/gatehouse.db", "postgresql db.example:5432/gatehouse". */

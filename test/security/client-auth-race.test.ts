@@ -15,7 +15,7 @@ import {memoryLogger} from '../../src/log.js'
 import {createClientAuthenticator} from '../../src/oauth/client-auth.js'
 import {createClientDirectory} from '../../src/oauth/client-directory.js'
 import {InvalidClient, TooManyRequests} from '../../src/oauth/errors.js'
-import {createAuthFailureLimiter} from '../../src/oauth/rate-limit.js'
+import {createAuthFailureLimiter, createMemoryBudgets} from '../../src/oauth/rate-limit.js'
 import {createUsageRecorder} from '../../src/oauth/usage-recorder.js'
 import {openSqliteStore} from '../../src/store/sqlite/store.js'
 import {basic, fetchToken} from '../helpers/clients.js'
@@ -88,7 +88,7 @@ test('40 authentications with wrong secrets started in the same turn: 10 checked
     await store.close()
   })
   const {client} = await createClientAdmin({store, clock}).generate({name: 'victim'})
-  const limiter = createAuthFailureLimiter({perClient: {burst: 10, perMinute: 10}, perAddress: {burst: 30, perMinute: 30}, clock})
+  const limiter = createAuthFailureLimiter({perClient: {burst: 10, perMinute: 10}, perAddress: {burst: 30, perMinute: 30}, budgets: createMemoryBudgets(clock), clock})
   const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: ['https://as.example/oauth/token']})
   const request = (secret: string) => ({headers: {authorization: basic(client.id, secret)}}) as unknown as IncomingMessage
   const results = await Promise.allSettled(Array.from({length: 40}, (_, i) => authenticate(request(`gts_guess_${i}`), new Map(), {remoteAddress: '127.0.0.1', allowPublic: false})))

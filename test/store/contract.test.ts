@@ -17,6 +17,12 @@ import {openStore} from '../../src/store/open-store.js'
 import {decideRefresh, type RefreshOutcome} from '../../src/oauth/grants/refresh-rotation.js'
 import {newRefreshToken, opaqueTokenHash} from '../../src/oauth/grants/opaque-tokens.js'
 import type {AuthorizationCodeRecord, GrantRecord, Store} from '../../src/store/types.js'
+import {createAuthFailureLimiter} from '../../src/oauth/rate-limit.js'
+import {createSharedBudgets} from '../../src/oauth/shared-budgets.js'
+import {createSharedSessionStore} from '../../src/oauth/authorize/shared-sessions.js'
+import type {AuthorizationRequest} from '../../src/oauth/authorize/request.js'
+import {decideConsentRevocation} from '../../src/owner/consent-revocation.js'
+import {createOwnerLoginGuard, ownerLoginDefaults} from '../../src/owner/login-guard.js'
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
 import {tempDir} from '../helpers/tmp.js'
 
@@ -225,7 +231,14 @@ for (const backend of backends) {
       await a.consents.remember({clientId: client.id, subject: 'owner', scopes: ['mcp', 'a'], at: clock.now()})
       await a.consents.remember({clientId: client.id, subject: 'owner', scopes: ['a', 'mcp'], at: clock.now()})
       assert.equal((await b.consents.active(client.id, 'owner')).length, 1)
-      assert.deepEqual(await b.consents.revokeClient(client.id, clock.now()), {consents: 1, grants: 1})
+      // A rule that throws inside the transaction writes nothing.
+      await assert.rejects(b.consents.revokeWith(client.id, () => {
+        throw new Error('refused')
+      }), /refused/)
+      assert.equal((await a.consents.active(client.id, 'owner')).length, 1)
+      // Two nodes revoking at once: the rule runs once on the live rows, the other finds nothing left.
+      const both = await Promise.all([a, b].map((s) => s.consents.revokeWith(client.id, (view) => decideConsentRevocation(view, clock.now()))))
+      assert.deepEqual(both.map((r) => r.consents + r.grants).sort(), [0, 2])
       assert.notEqual((await a.grants.find(grant.id))?.revokedAt, null)
       assert.equal((await a.consents.list({includeRevoked: false})).length, 0)
       assert.equal((await a.consents.list({includeRevoked: true})).length, 1)
@@ -277,6 +290,104 @@ for (const backend of backends) {
       const keys = heard(a, 'revokedTokens')
       await b.tokens.revokeAccessToken({jti: 'j', clientId: client.id, expiresAt: clock.now() + 1000, at: clock.now()})
       await keys
+    })
+
+    test('budgets: failures counted on two nodes spend one budget; racing spends of the last attempt: one wins (RFC 9700 §4.10)', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const limits = {perClient: {burst: 4, perMinute: 4}, perAddress: {burst: 100, perMinute: 100}}
+      const [ba, bb] = [createSharedBudgets({store: a, clock}), createSharedBudgets({store: b, clock})]
+      t.after(() => (ba.close(), bb.close()))
+      const [la, lb] = [createAuthFailureLimiter({...limits, budgets: ba, clock}), createAuthFailureLimiter({...limits, budgets: bb, clock})]
+      assert.equal(await lb.retryAfter('c1', '10.0.0.1'), 0, 'a full budget')
+      await la.failed('c1', '10.0.0.1')
+      await lb.failed('c1', '10.0.0.2')
+      await la.failed('c1', '10.0.0.3')
+      await heard(b, 'budgets')
+      assert.equal(await lb.retryAfter('c1', '10.0.0.4'), 0, 'one attempt left of four')
+      await lb.failed('c1', '10.0.0.4')
+      await heard(a, 'budgets')
+      // The fourth failure, on node b, is what node a refuses: one budget.
+      assert.ok((await la.retryAfter('c1', '10.0.0.5')) > 0)
+      assert.equal(await la.retryAfter('c2', '10.0.0.5'), 0, 'another client keeps its budget')
+      clock.advance(15_000)
+      assert.equal(await la.retryAfter('c1', '10.0.0.5'), 0, 'refilled: 4 per minute')
+      // An atomic reservation of the one attempt left (owner logins): of two nodes racing, one gets it.
+      const guardA = createOwnerLoginGuard({clock, budgets: ba, limits: {...ownerLoginDefaults, perSession: {burst: 1, perMinute: 1}}})
+      const guardB = createOwnerLoginGuard({clock, budgets: bb, limits: {...ownerLoginDefaults, perSession: {burst: 1, perMinute: 1}}})
+      const got = await Promise.all([guardA.reserve({sessionId: 's', address: '10.1.0.1', deviceId: undefined}), guardB.reserve({sessionId: 's', address: '10.1.0.2', deviceId: undefined})])
+      assert.equal(got.filter((r) => !('retryAfter' in r)).length, 1, 'exactly one reservation')
+      // Trust learnt on one node lets that client through a spent address budget on the other.
+      const tight = {perClient: {burst: 10, perMinute: 10}, perAddress: {burst: 1, perMinute: 1}}
+      const [ta, tb] = [createAuthFailureLimiter({...tight, budgets: ba, clock}), createAuthFailureLimiter({...tight, budgets: bb, clock})]
+      await ta.succeeded('good', '10.2.0.1')
+      await tb.failed('bad', '10.2.0.1')
+      await heard(a, 'budgets')
+      assert.ok((await tb.retryAfter('other', '10.2.0.1')) > 0, 'the address budget is spent')
+      assert.equal(await tb.retryAfter('good', '10.2.0.1'), 0, 'a client known good there is not held back')
+      clock.advance(120_000)
+      assert.ok((await a.budgets.prune(clock.now(), 0)) >= 1)
+      assert.equal((await b.budgets.levels(['client:c1'])).size, 0, 'full buckets are pruned')
+    })
+
+    test('browser sessions: a consent parked on one node is decided once, on another; bounds never drop a logged-in session', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code'], redirectUris: ['https://app.example/cb']})
+      const limits = {maxAnonymous: 5, maxAnonymousPerAddress: 3, maxOwner: 2, maxPendingPerSession: 2}
+      const nodes = [a, b].map((store) => createSharedSessionStore({store, clock, findClient: (id) => store.clients.findById(id), limits}))
+      const [na, nb] = nodes as [ReturnType<typeof createSharedSessionStore>, ReturnType<typeof createSharedSessionStore>]
+      const request: AuthorizationRequest = {client, redirectUri: 'https://app.example/cb', redirectUriGiven: true, state: 's t', scopes: ['mcp'], resource: 'https://gh.example/mcp', codeChallenge: 'c'.repeat(43)}
+      const anon = await na.create('10.0.0.1')
+      const parked = await na.park(anon.id, request)
+      assert.deepEqual((await nb.get(anon.id))?.csrf, anon.csrf, 'node b knows node a\'s session')
+      assert.equal(await nb.pending(parked, 'someone-else'), undefined, 'only for its own session')
+      const owner = await nb.login(anon)
+      assert.equal(await na.get(anon.id), undefined, 'the old id is gone (session fixation)')
+      assert.deepEqual({...(await na.pending(parked, owner.id))!, client: undefined}, {...request, client: undefined}, 'the parked request moved with the login')
+      // Two nodes answering one request: one settles it.
+      const settled = await Promise.all([na.settle(parked, owner.id), nb.settle(parked, owner.id)])
+      assert.deepEqual(settled.map(Number).sort(), [0, 1])
+      assert.equal(await na.pending(parked, owner.id), undefined)
+      // Bounds: per address, in all, per session; a logged-in session is never what goes.
+      const first = await na.create('10.0.0.9')
+      for (let i = 0; i < 3; i++) {
+        clock.advance(1)
+        await nb.create('10.0.0.9')
+      }
+      assert.equal(await na.get(first.id), undefined, 'the address\'s least recently used went')
+      for (let i = 0; i < 6; i++) {
+        clock.advance(1)
+        await na.create(`10.0.1.${i}`)
+      }
+      const size = await nb.size()
+      assert.ok(size.anonymous <= 5, JSON.stringify(size))
+      assert.equal((await na.get(owner.id))?.ownerAt, owner.ownerAt, 'still logged in')
+      const p = [await na.park(owner.id, request), await na.park(owner.id, request), await nb.park(owner.id, request)]
+      assert.equal(await na.pending(p[0], owner.id), undefined, 'the oldest parked request went')
+      assert.ok(await nb.pending(p[2], owner.id))
+      // Expiry, and a client revoked meanwhile finds its request gone.
+      await createClientAdmin({store: b, clock}).revoke(client.id, {by: 'test'})
+      assert.equal(await na.pending(p[1], owner.id), undefined)
+      clock.advance(13 * 3_600_000)
+      assert.equal(await nb.get(owner.id), undefined)
+      assert.ok((await a.browserSessions.prune(clock.now())) > 0)
+      assert.deepEqual(await b.browserSessions.count(clock.now()), {anonymous: 0, owner: 0})
+    })
+
+    test('nodes: heartbeats list the live nodes; a stopped or silent node leaves', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 22))
+      const {a, b} = await backend.open(t, clock)
+      const node = (id: string) => ({id, url: `http://10.0.0.${id.length}:8080`, host: 'h', pid: 42, version: '1.0.0', startedAt: clock.now(), seenAt: clock.now()})
+      await a.nodes.beat(node('a'))
+      clock.advance(1)
+      await b.nodes.beat(node('bb'))
+      assert.deepEqual((await a.nodes.live(clock.now() - 10_000)).map((n) => n.id), ['a', 'bb'])
+      clock.advance(20_000)
+      await b.nodes.beat({...node('bb'), startedAt: clock.now() - 20_001})
+      assert.deepEqual((await b.nodes.live(clock.now() - 10_000)).map((n) => n.id), ['bb'])
+      await b.nodes.leave('bb', clock.now() - 10_000)
+      assert.deepEqual(await a.nodes.live(0), [])
     })
   })
 }

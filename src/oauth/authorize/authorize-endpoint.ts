@@ -66,6 +66,7 @@ export function createAuthorizationEndpoint({
   /** Where the consent form posts (the issuer's /oauth/authorize). */
   action: string
 }): {get: Handler; post: Handler} {
+  const expired = () => new AuthorizePageError(400, 'Request expired', 'this authorization request was already answered; start again from the application')
   const cookieFor = (s: BrowserSession) => cookie.serialize(s.id, (s.expiresAt - clock.now()) / 1000)
 
   async function approve(res: ServerResponse, status: 302 | 303, request: AuthorizationRequest, headers: Record<string, string | string[]> = {}) {
@@ -142,31 +143,31 @@ export function createAuthorizationEndpoint({
     const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource, supportedScopes, remoteAddress: ctx.remoteAddress})
     ctx.clientId = request.client.id
     if (autoApprove) return approve(res, 302, request)
-    let session = sessions.get(cookie.read(req))
+    let session = await sessions.get(cookie.read(req))
     const headers: Record<string, string> = {}
     if (!session) {
-      session = sessions.create(ctx.remoteAddress)
+      session = await sessions.create(ctx.remoteAddress)
       headers['Set-Cookie'] = cookieFor(session)
     }
     if (session.ownerAt !== null && (await remembered(request))) return approve(res, 302, request, headers)
-    showConsent(res, 200, request, session, sessions.park(session.id, request), undefined, headers)
+    showConsent(res, 200, request, session, await sessions.park(session.id, request), undefined, headers)
   }
 
   const post: Handler = async (req, res, ctx) => {
     const params = await readParams(req, maxBodyBytes)
-    let session = sessions.get(cookie.read(req))
+    let session = await sessions.get(cookie.read(req))
     if (!session) throw new AuthorizePageError(400, 'Session expired', 'this page expired or cookies are blocked; start again from the application')
     // CSRF (RFC 6749 §10.12, MCP security best practices): the token bound to this session.
     if (!sessions.csrfMatches(session, params.get('csrf_token'))) {
       throw new AuthorizePageError(403, 'Request refused', 'the form could not be verified (CSRF token); start again from the application')
     }
     const requestId = params.get('request_id') ?? ''
-    const request = sessions.pending(requestId, session.id)
+    const request = await sessions.pending(requestId, session.id)
     if (!request) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
     ctx.clientId = request.client.id
     const decision = params.get('decision')
     if (decision === 'deny') {
-      sessions.settle(requestId, session.id)
+      if (!(await sessions.settle(requestId, session.id))) throw expired()
       return redirectBack(res, 303, request, issuer, {error: 'access_denied', error_description: 'the owner denied the request'})
     }
     if (decision !== 'approve') throw new AuthorizePageError(400, 'Invalid request', 'decision must be approve or deny')
@@ -181,11 +182,13 @@ export function createAuthorizationEndpoint({
         return showConsent(res, login.status, request, session, requestId, login.message, login.retryAfter ? {'Retry-After': String(login.retryAfter)} : {})
       }
       // Answered meanwhile by a concurrent POST of this session?
-      if (!sessions.pending(requestId, login.session.id)) throw new AuthorizePageError(400, 'Request expired', 'this authorization request was already answered; start again from the application')
+      // (here or on another node)?
+      if (!(await sessions.pending(requestId, login.session.id))) throw expired()
       session = login.session
       headers['Set-Cookie'] = login.cookies
     }
-    sessions.settle(requestId, session.id)
+    // Single use, decided by the session store: of two answers racing (two tabs, two nodes) one wins.
+    if (!(await sessions.settle(requestId, session.id))) throw expired()
     await store.consents.remember({clientId: request.client.id, subject: OWNER_SUBJECT, scopes: request.scopes, at: clock.now()})
     await approve(res, 303, request, headers)
   }

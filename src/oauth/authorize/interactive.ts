@@ -12,7 +12,7 @@ import {loadRevokedGrants} from '../grants/revoked-grants.js'
 import type {Keyring} from '../keys/keyring.js'
 import {createOwnerLoginGuard, ownerLoginDefaults, type OwnerLoginLimits} from '../../owner/login-guard.js'
 import {createOwnerLogin} from '../../owner/owner-login.js'
-import {createBuckets, type BucketLimit} from '../rate-limit.js'
+import {createBuckets, type BucketLimit, type Budgets} from '../rate-limit.js'
 import {createRegistrationEndpoint} from '../registration/register-endpoint.js'
 import type {ResourceResolver} from '../resource.js'
 import {createAuthorizationEndpoint} from './authorize-endpoint.js'
@@ -20,6 +20,7 @@ import {createClientResolver} from './client-resolver.js'
 import {createCodeIssuer} from './code-issuer.js'
 import {deviceCookie, sessionCookie} from './cookies.js'
 import {createSessionStore, type SessionLimits} from './sessions.js'
+import {createSharedSessionStore} from './shared-sessions.js'
 
 export interface InteractiveOptions {
   /** Development only: approve every valid request without the owner (loopback issuer and bind only). */
@@ -71,6 +72,8 @@ export async function createInteractiveAuthorization({
   resolveResource,
   scopes,
   maxBodyBytes,
+  budgets,
+  shared = false,
 }: {
   options: InteractiveOptions
   issuer: string
@@ -84,6 +87,10 @@ export async function createInteractiveAuthorization({
   /** Scopes this server offers; a function, as a policy reload changes them. */
   scopes: () => readonly string[]
   maxBodyBytes: number
+  /** Failure budgets (owner logins): the store's when nodes share it (src/oauth/shared-budgets.ts). */
+  budgets?: Budgets
+  /** Nodes share the store: browser sessions and parked requests live in it (shared-sessions.ts). */
+  shared?: boolean
 }) {
   const autoApprove = options.autoApprove ?? false
   if (autoApprove && !(isLoopbackAddress(issuerUrl.hostname) && isLoopbackAddress(host))) {
@@ -92,7 +99,7 @@ export async function createInteractiveAuthorization({
   const registration = options.registration ?? true
   const metadataDocuments = options.metadataDocuments ?? true
   const revokedGrants = await loadRevokedGrants({store, clock})
-  const grantDeps = {store, issuer, keyring, clock, resolveResource, revokedGrants}
+  const grantDeps = {store, issuer, keyring, clock, resolveResource}
   const grants: Grant[] = [authorizationCodeGrant(grantDeps), refreshTokenGrant({...grantDeps, graceMs: options.refreshGraceMs ?? REFRESH_GRACE_MS})]
 
   // Metadata documents need undici (about 20 MB resident): loaded on the first https client_id,
@@ -130,7 +137,9 @@ export async function createInteractiveAuthorization({
     : undefined
 
   // One owner login for the consent page and the console: sessions, cookies and budgets shared.
-  const sessions = createSessionStore({clock, limits: options.browserSessions ?? {}})
+  const sessions = shared
+    ? createSharedSessionStore({store, clock, findClient: (id) => clients.get(id), limits: options.browserSessions ?? {}})
+    : createSessionStore({clock, limits: options.browserSessions ?? {}})
   const cookie = sessionCookie({secure: issuerUrl.protocol === 'https:'})
   const ownerLogin = createOwnerLogin({
     store,
@@ -138,7 +147,7 @@ export async function createInteractiveAuthorization({
     sessions,
     cookie,
     deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
-    guard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock}),
+    guard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock, ...(budgets ? {budgets} : {})}),
   })
   const authorize = createAuthorizationEndpoint({
     issuer,
@@ -188,11 +197,12 @@ export async function createInteractiveAuthorization({
       authorization_response_iss_parameter_supported: true,
       ...(documents ? {client_id_metadata_document_supported: true} : {}),
     },
-    revokers: [refreshTokenRevoker({store, clock, revokedGrants})],
+    revokers: [refreshTokenRevoker({store, clock})],
     /** Periodic upkeep: expired codes and refresh tokens, unused registrations. */
     async maintain(): Promise<void> {
       const now = clock.now()
       await store.grants.prune(now)
+      if (shared) await store.browserSessions.prune(now)
       await store.registeredClients.expireUnused({
         neverUsedBefore: now - (options.registeredNeverUsedMs ?? interactiveDefaults.registeredNeverUsedMs),
         idleBefore: now - (options.registeredIdleMs ?? interactiveDefaults.registeredIdleMs),

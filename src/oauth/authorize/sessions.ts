@@ -39,9 +39,44 @@ export interface SessionLimits {
 
 export const sessionDefaults: SessionLimits = {maxAnonymous: 10_000, maxAnonymousPerAddress: 1_000, maxOwner: 1_000, maxPendingPerSession: 10}
 
+/** Lifetimes of sessions and parked requests, ms. */
+export const sessionTtlDefaults = {sessionTtlMs: 12 * 3600_000, anonymousTtlMs: 30 * 60_000, pendingTtlMs: 10 * 60_000}
+
+/**
+ * Browser sessions of the consent pages and the requests parked in them: in memory for one node
+ * (below), in the store for several (src/oauth/authorize/shared-sessions.ts), one contract.
+ */
+export interface SessionStore {
+  /** A new anonymous session for a browser at `address`. */
+  create(address: string): Promise<BrowserSession>
+  /** The live session with this id (the cookie value), marked used. */
+  get(id: string | undefined): Promise<BrowserSession | undefined>
+  /** The owner proved the password: a new session id (and CSRF token) carries the login and the parked requests. */
+  login(old: BrowserSession): Promise<BrowserSession>
+  csrfMatches(session: BrowserSession, presented: string | undefined): boolean
+  /** Parks a validated request for the owner's decision, bound to the browser session; its id. */
+  park(sessionId: string, request: AuthorizationRequest): Promise<string>
+  /** The parked request, only for the session that parked it. */
+  pending(id: string | undefined, sessionId: string): Promise<AuthorizationRequest | undefined>
+  /** Single use: removes the parked request; true for the one caller that removed it (racing requests, racing nodes). */
+  settle(id: string, sessionId: string): Promise<boolean>
+  /** Logs out: the session is gone at once (its id is worth nothing after). */
+  end(id: string): Promise<void>
+  /** How many sessions are kept (for tests and the status page). */
+  size(): Promise<{anonymous: number; owner: number}>
+}
+
+/** The CSRF check both stores share: constant time. */
+export function csrfMatches(session: BrowserSession, presented: string | undefined): boolean {
+  if (presented === undefined) return false
+  const a = Buffer.from(session.csrf)
+  const b = Buffer.from(presented)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
 /**
  * Server-side browser sessions and the authorization requests waiting for the owner's answer,
- * in memory (a restart only asks the owner to log in again). A session id is 256 random bits;
+ * in memory (a restart only asks the owner to log in again): one node's, the SQLite daemon's. A session id is 256 random bits;
  * logging in replaces it (session fixation). Both expire.
  *
  * Bounded without letting anyone log the owner out: every cookie-less GET makes an anonymous
@@ -53,11 +88,11 @@ export const sessionDefaults: SessionLimits = {maxAnonymous: 10_000, maxAnonymou
 export function createSessionStore({
   clock,
   random = randomBytes,
-  sessionTtlMs = 12 * 3600_000,
-  anonymousTtlMs = 30 * 60_000,
-  pendingTtlMs = 10 * 60_000,
+  sessionTtlMs = sessionTtlDefaults.sessionTtlMs,
+  anonymousTtlMs = sessionTtlDefaults.anonymousTtlMs,
+  pendingTtlMs = sessionTtlDefaults.pendingTtlMs,
   limits = sessionDefaults,
-}: {clock: Clock; random?: RandomBytes; sessionTtlMs?: number; anonymousTtlMs?: number; pendingTtlMs?: number; limits?: Partial<SessionLimits>}) {
+}: {clock: Clock; random?: RandomBytes; sessionTtlMs?: number; anonymousTtlMs?: number; pendingTtlMs?: number; limits?: Partial<SessionLimits>}): SessionStore {
   const max = {...sessionDefaults, ...limits}
   const anonymous = new Map<string, Entry>()
   const byAddress = new Map<string, Set<string>>()
@@ -97,7 +132,7 @@ export function createSessionStore({
 
   return {
     /** A new anonymous session for a browser at `address`. */
-    create(address: string): BrowserSession {
+    async create(address: string): Promise<BrowserSession> {
       for (let i = 0; i < 8; i++) {
         const oldest = anonymous.values().next().value
         if (!oldest || oldest.session.expiresAt > clock.now()) break
@@ -113,14 +148,14 @@ export function createSessionStore({
       ids.add(session.id)
       return session
     },
-    get(id: string | undefined): BrowserSession | undefined {
+    async get(id: string | undefined): Promise<BrowserSession | undefined> {
       const e = entry(id)
       if (!e) return undefined
       touch(e)
       return e.session
     },
     /** The owner proved the password: a new session id (and CSRF token) carries the login and the parked requests. */
-    login(old: BrowserSession): BrowserSession {
+    async login(old: BrowserSession): Promise<BrowserSession> {
       const before = entry(old.id)
       if (old.ownerAt === null) dropAnonymous(old.id)
       else owner.delete(old.id)
@@ -129,14 +164,9 @@ export function createSessionStore({
       owner.set(session.id, {session, address: '', pending: before?.pending ?? new Map()})
       return session
     },
-    csrfMatches(session: BrowserSession, presented: string | undefined): boolean {
-      if (presented === undefined) return false
-      const a = Buffer.from(session.csrf)
-      const b = Buffer.from(presented)
-      return a.length === b.length && timingSafeEqual(a, b)
-    },
+    csrfMatches,
     /** Parks a validated request for the owner's decision, bound to the browser session. */
-    park(sessionId: string, request: AuthorizationRequest): string {
+    async park(sessionId: string, request: AuthorizationRequest): Promise<string> {
       const e = entry(sessionId)
       if (!e) throw new Error('park: no such session')
       if (e.pending.size >= max.maxPendingPerSession) e.pending.delete(e.pending.keys().next().value!)
@@ -145,7 +175,7 @@ export function createSessionStore({
       return id
     },
     /** The parked request, only for the session that parked it. */
-    pending(id: string | undefined, sessionId: string): AuthorizationRequest | undefined {
+    async pending(id: string | undefined, sessionId: string): Promise<AuthorizationRequest | undefined> {
       const e = entry(sessionId)
       if (!id || !e) return undefined
       const p = e.pending.get(id)
@@ -157,19 +187,18 @@ export function createSessionStore({
       return p.request
     },
     /** Single use: a decided request is gone. */
-    settle(id: string, sessionId: string): void {
-      entry(sessionId)?.pending.delete(id)
+    async settle(id: string, sessionId: string): Promise<boolean> {
+      return entry(sessionId)?.pending.delete(id) ?? false
     },
     /** Logs out: the session is gone at once (its id is worth nothing after). */
-    end(id: string): void {
+    async end(id: string): Promise<void> {
       if (owner.delete(id)) return
       dropAnonymous(id)
     },
     /** How many sessions are kept (for tests and the status page). */
-    size(): {anonymous: number; owner: number} {
+    async size(): Promise<{anonymous: number; owner: number}> {
       return {anonymous: anonymous.size, owner: owner.size}
     },
   }
 }
 
-export type SessionStore = ReturnType<typeof createSessionStore>

@@ -21,7 +21,6 @@ export function authorizationCodeGrant({
   keyring,
   clock,
   resolveResource,
-  revokedGrants,
   random = randomBytes,
   refreshTtlMs = REFRESH_TOKEN_TTL_MS,
 }: RefreshingGrantDeps): Grant {
@@ -54,7 +53,7 @@ export function authorizationCodeGrant({
         case 'redeemed':
           return grantTokenResponse({client, grant: result.grant, scopes: result.code.scopes, refreshToken}, {issuer, keyring, clock})
         case 'replayed':
-          revokedGrants.markStale()
+          // The grant's revocation reaches every cache through the store's change feed.
           throw new InvalidGrant('the authorization code was already used; every token issued from it is revoked')
         case 'expired':
           throw new InvalidGrant('the authorization code expired')

@@ -2,7 +2,6 @@ import type {Clock} from '../../clock.js'
 import type {RandomBytes} from '../../clients/credentials.js'
 import type {Keyring} from '../keys/keyring.js'
 import type {ResourceResolver} from '../resource.js'
-import type {RevokedGrants} from './revoked-grants.js'
 import type {ClientRecord, Store} from '../../store/types.js'
 
 /** What a grant hands back; the token endpoint renders it with Cache-Control: no-store. */
@@ -32,7 +31,6 @@ export interface RefreshingGrantDeps {
   keyring: Keyring
   clock: Clock
   resolveResource: ResourceResolver
-  revokedGrants: RevokedGrants
   random?: RandomBytes
   /** How long a refresh token lives unused, ms. */
   refreshTtlMs?: number

@@ -1,7 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import type {Clock} from '../../clock.js'
 import type {Store} from '../../store/types.js'
-import type {RevokedGrants} from './revoked-grants.js'
 import {InvalidGrant, InvalidRequest, InvalidTarget} from '../errors.js'
 import {grantedScopes} from '../scopes.js'
 import {REFRESH_TOKEN_TTL_MS} from './authorization-code.js'
@@ -32,7 +31,6 @@ export function refreshTokenGrant({
   keyring,
   clock,
   resolveResource,
-  revokedGrants,
   graceMs = REFRESH_GRACE_MS,
   random = randomBytes,
   refreshTtlMs = REFRESH_TOKEN_TTL_MS,
@@ -66,7 +64,7 @@ export function refreshTokenGrant({
         case 'rotated':
           return grantTokenResponse({client, grant: result.grant, scopes, refreshToken: result.refreshToken}, {issuer, keyring, clock})
         case 'replayed':
-          revokedGrants.markStale()
+          // The family's revocation reaches every cache through the store's change feed.
           throw new InvalidGrant('the refresh token was already used; the whole authorization is revoked')
         case 'expired':
           throw new InvalidGrant('the refresh token expired')
@@ -83,13 +81,12 @@ export function refreshTokenGrant({
  * For the revocation endpoint (RFC 7009 §2.1): revoking a refresh token revokes its grant, and
  * so the access tokens issued under it. Another client's token is left alone.
  */
-export function refreshTokenRevoker({store, clock, revokedGrants}: {store: Store; clock: Clock; revokedGrants: RevokedGrants}) {
+export function refreshTokenRevoker({store, clock}: {store: Store; clock: Clock}) {
   return async (token: string, clientId: string): Promise<boolean> => {
     if (!token.startsWith(REFRESH_TOKEN_PREFIX)) return false
     const record = await store.grants.findRefreshToken(opaqueTokenHash(token))
     if (record && record.clientId === clientId) {
       await store.grants.revoke(record.grantId, clock.now(), 'refresh token revoked by the client')
-      revokedGrants.markStale()
     }
     return true
   }

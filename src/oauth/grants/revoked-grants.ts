@@ -27,10 +27,6 @@ export async function loadRevokedGrants({store, clock}: {store: Store; clock: Cl
     async refresh() {
       if (watch.stale()) await reload()
     },
-    /** Kept for callers not yet moved to the change feed: the store announces its own writes. */
-    markStale() {
-      watch.invalidate()
-    },
     close: watch.close,
   }
 }

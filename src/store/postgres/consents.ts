@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type {ConsentRecord, ConsentRepository, OwnerRepository} from '../types.js'
+import type {ConsentRecord, ConsentRepository, GrantRecord, OwnerRepository} from '../types.js'
 import {transaction, type Sql} from './connect.js'
 
 interface Row {
@@ -9,6 +9,28 @@ interface Row {
   created_at: number
   revoked_at: number | null
 }
+
+interface GrantRow {
+  id: string
+  client_id: string
+  subject: string
+  scope: string
+  resource: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
+const grantFromRow = (r: GrantRow): GrantRecord => ({
+  id: r.id,
+  clientId: r.client_id,
+  subject: r.subject,
+  scopes: r.scope === '' ? [] : r.scope.split(' '),
+  resource: r.resource,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+})
 
 const fromRow = (r: Row): ConsentRecord => ({
   clientId: r.client_id,
@@ -30,12 +52,20 @@ export function createPostgresConsents(sql: Sql, pool: pg.Pool): ConsentReposito
     async list({includeRevoked}) {
       return (await sql<Row>(`SELECT * FROM consents ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at`)).map(fromRow)
     },
-    async revokeClient(clientId, at) {
+    async revokeWith(clientId, decide) {
       return transaction(pool, async (tx) => {
-        const consents = await tx('UPDATE consents SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL RETURNING client_id', [at, clientId])
-        const grants = await tx<{id: string}>(`UPDATE grants SET revoked_at = $1, revoked_reason = 'consent revoked' WHERE client_id = $2 AND revoked_at IS NULL RETURNING id`, [at, clientId])
-        if (grants.length > 0) await tx('UPDATE tokens SET revoked_at = $1 WHERE family_id = ANY($2::text[]) AND revoked_at IS NULL', [at, grants.map((g) => g.id)])
-        return {consents: consents.length, grants: grants.length}
+        // The client's consents and grants locked: a racing revocation or approval waits.
+        const consents = (await tx<Row>('SELECT * FROM consents WHERE client_id = $1 AND revoked_at IS NULL ORDER BY created_at FOR UPDATE', [clientId])).map(fromRow)
+        const grants = (await tx<GrantRow>('SELECT * FROM grants WHERE client_id = $1 AND revoked_at IS NULL FOR UPDATE', [clientId])).map(grantFromRow)
+        const {writes, result} = decide({consents, grants})
+        for (const w of writes) {
+          if (w.op === 'revoke_consent') {
+            await tx('UPDATE consents SET revoked_at = $1 WHERE client_id = $2 AND subject = $3 AND scope = $4 AND revoked_at IS NULL', [w.at, w.clientId, w.subject, [...w.scopes].sort().join(' ')])
+          } else if ((await tx('UPDATE grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL RETURNING id', [w.at, w.reason, w.grantId])).length === 1) {
+            await tx('UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL', [w.at, w.grantId])
+          }
+        }
+        return result
       })
     },
   }

@@ -160,6 +160,37 @@ export const postgresMigrations: Migration[] = [
       ALTER TABLE clients ADD COLUMN max_sessions INTEGER;
     `,
   },
+  {
+    version: 3,
+    name: 'shared node state: failure budgets, browser sessions, parked authorizations, node heartbeats',
+    sql: `
+      -- Token buckets of the failure budgets (src/oauth/rate-limit.ts), and the (client, address)
+      -- pairs that authenticated; a bucket full again is deleted. A change NOTIFYs 'budgets', so
+      -- every node's cache of levels is dropped (src/oauth/shared-budgets.ts).
+      CREATE TABLE budgets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at BIGINT NOT NULL, full_at BIGINT NOT NULL);
+      CREATE INDEX budgets_full ON budgets(full_at);
+      CREATE TABLE budget_trust (pair TEXT PRIMARY KEY, at BIGINT NOT NULL);
+      INSERT INTO changes (topic, version) VALUES ('budgets', 0);
+      CREATE TRIGGER budgets_changed AFTER INSERT OR UPDATE OR DELETE ON budgets FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_changed('budgets');
+      -- Consent-page sessions (by the SHA-256 of the cookie) and the requests parked in them.
+      CREATE TABLE browser_sessions (
+        id TEXT PRIMARY KEY, csrf TEXT NOT NULL, owner_at BIGINT, address TEXT NOT NULL,
+        expires_at BIGINT NOT NULL, used_at BIGINT NOT NULL
+      );
+      CREATE INDEX browser_sessions_address ON browser_sessions(address, used_at) WHERE owner_at IS NULL;
+      CREATE INDEX browser_sessions_used ON browser_sessions((owner_at IS NULL), used_at);
+      CREATE TABLE pending_authorizations (
+        id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES browser_sessions(id) ON DELETE CASCADE,
+        request TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX pending_authorizations_session ON pending_authorizations(session_id, created_at);
+      -- One heartbeat row per running daemon (gatehouse status).
+      CREATE TABLE nodes (
+        id TEXT PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, version TEXT NOT NULL,
+        started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL
+      );
+    `,
+  },
 ]
 
 /** Any fixed number: the advisory lock under which nodes starting together migrate one at a time. */

@@ -12,6 +12,9 @@ import {createPostgresSigningKeys, createPostgresSecrets} from './keys.js'
 import {listenForChanges} from './listen.js'
 import {migratePostgres} from './migrations.js'
 import {createPostgresTokens} from './tokens.js'
+import {createPostgresBudgets} from './budgets.js'
+import {createPostgresBrowserSessions} from './browser-sessions.js'
+import {createPostgresNodes} from './nodes.js'
 
 export interface PostgresStore extends Store {
   /** Whether other nodes' changes are being heard (the LISTEN connection is up). */
@@ -67,6 +70,9 @@ export async function openPostgresStore(url: string, options: PostgresOptions & 
       owner: createPostgresOwner(sql),
       registeredClients: createPostgresRegisteredClients(sql, clients),
       secrets: createPostgresSecrets(sql),
+      budgets: createPostgresBudgets(sql, pool),
+      browserSessions: createPostgresBrowserSessions(sql, pool),
+      nodes: createPostgresNodes(sql),
     },
     feed,
   )

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import type {ConsentRecord, ConsentRepository} from '../types.js'
+import type {ConsentRecord, ConsentRepository, ConsentWrite, GrantRecord} from '../types.js'
 
 interface Row {
   client_id: string
@@ -8,6 +8,28 @@ interface Row {
   created_at: number
   revoked_at: number | null
 }
+
+interface GrantRow {
+  id: string
+  client_id: string
+  subject: string
+  scope: string
+  resource: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
+const grantFromRow = (r: GrantRow): GrantRecord => ({
+  id: r.id,
+  clientId: r.client_id,
+  subject: r.subject,
+  scopes: r.scope === '' ? [] : r.scope.split(' '),
+  resource: r.resource,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+})
 
 const fromRow = (r: Row): ConsentRecord => ({
   clientId: r.client_id,
@@ -21,19 +43,17 @@ const fromRow = (r: Row): ConsentRecord => ({
 export function createSqliteConsents(db: Database.Database): ConsentRepository {
   const insert = db.prepare('INSERT OR IGNORE INTO consents (client_id, subject, scope, created_at) VALUES (?, ?, ?, ?)')
   const active = db.prepare<[string, string], Row>('SELECT * FROM consents WHERE client_id = ? AND subject = ? AND revoked_at IS NULL')
+  const activeOfClient = db.prepare<[string], Row>('SELECT * FROM consents WHERE client_id = ? AND revoked_at IS NULL ORDER BY created_at')
   const listActive = db.prepare<[], Row>('SELECT * FROM consents WHERE revoked_at IS NULL ORDER BY created_at')
   const listAll = db.prepare<[], Row>('SELECT * FROM consents ORDER BY created_at')
-  const revokeConsents = db.prepare('UPDATE consents SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL')
-  const revokeGrants = db.prepare<[number, string], string>(
-    `UPDATE grants SET revoked_at = ?, revoked_reason = 'consent revoked' WHERE client_id = ? AND revoked_at IS NULL RETURNING id`,
-  ).pluck()
+  const revokeConsent = db.prepare('UPDATE consents SET revoked_at = ? WHERE client_id = ? AND subject = ? AND scope = ? AND revoked_at IS NULL')
+  const liveGrants = db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE client_id = ? AND revoked_at IS NULL')
+  const revokeGrant = db.prepare('UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL')
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
-  const revokeClient = db.transaction((clientId: string, at: number) => {
-    const consents = revokeConsents.run(at, clientId).changes
-    const grants = revokeGrants.all(at, clientId)
-    for (const id of grants) revokeFamily.run(at, id)
-    return {consents, grants: grants.length}
-  })
+  const apply = (w: ConsentWrite) => {
+    if (w.op === 'revoke_consent') revokeConsent.run(w.at, w.clientId, w.subject, [...w.scopes].sort().join(' '))
+    else if (revokeGrant.run(w.at, w.reason, w.grantId).changes === 1) revokeFamily.run(w.at, w.grantId)
+  }
   return {
     async remember({clientId, subject, scopes, at}) {
       insert.run(clientId, subject, [...scopes].sort().join(' '), at)
@@ -44,8 +64,14 @@ export function createSqliteConsents(db: Database.Database): ConsentRepository {
     async list({includeRevoked}) {
       return (includeRevoked ? listAll : listActive).all().map(fromRow)
     },
-    async revokeClient(clientId, at) {
-      return revokeClient.immediate(clientId, at)
+    async revokeWith(clientId, decide) {
+      return db
+        .transaction(() => {
+          const {writes, result} = decide({consents: activeOfClient.all(clientId).map(fromRow), grants: liveGrants.all(clientId).map(grantFromRow)})
+          for (const w of writes) apply(w)
+          return result
+        })
+        .immediate()
     },
   }
 }

@@ -14,6 +14,9 @@ import {createSqliteOwner} from './owner.js'
 import {createSqliteRegisteredClients} from './registered-clients.js'
 import {createSqliteSecrets} from './secrets.js'
 import {announceWrites} from '../announce.js'
+import {createSqliteBudgets} from './budgets.js'
+import {createSqliteBrowserSessions} from './browser-sessions.js'
+import {createSqliteNodes} from './nodes.js'
 import {createChangeFeed} from '../changes.js'
 
 export interface SqliteStore extends Store {
@@ -58,6 +61,9 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
       owner: createSqliteOwner(db),
       registeredClients: createSqliteRegisteredClients(db),
       secrets: createSqliteSecrets(db),
+      budgets: createSqliteBudgets(db),
+      browserSessions: createSqliteBrowserSessions(db),
+      nodes: createSqliteNodes(db),
     },
     feed,
   )
