@@ -162,13 +162,21 @@ export function createModernEra(deps: ModernDeps) {
     const params = paramsOf(msg)
     const retried = params !== undefined && (params.requestState !== undefined || params.inputResponses !== undefined)
     const caller = new ModernCall(principal, envelope, step.method, target, deps.maxUnsentBytes)
-    const exchange = new Exchange(res, caller, 1, false, exchangePolicy(principal, step), shaperFor(step.method, {serverInfoJson: serverInfoJson(mux), listTtlMs}, retried))
+    const sealState = mux.era === 'modern' ? (state: string) => deps.inputRequired.sealChildState(caller, state) : undefined
+    const exchange = new Exchange(res, caller, 1, false, exchangePolicy(principal, step), shaperFor(step.method, {serverInfoJson: serverInfoJson(mux), listTtlMs, sealState}, retried))
     const idJson = JSON.stringify(step.id)
     // Closing the response stream cancels the request at the child (2026-07-28 transports-streamable-http §Cancellation).
     res.once('close', () => {
       caller.closed = true
       if (caller.inflight.size > 0) mux.cancelRequest(caller, idJson, 'the client closed the response stream')
     })
+    if (mux.era === 'modern') {
+      // A 2026-07-28 child runs its own multi round-trip requests: the retry reaches it with the
+      // caller's inputResponses and the child's own requestState (unsealed, checked).
+      if (params?.requestState !== undefined) params.requestState = deps.inputRequired.openChildState(principal, msg, caller)
+      mux.forwardRequest(caller, msg, exchange)
+      return
+    }
     if (retried && params.requestState !== undefined) {
       deps.inputRequired.resume(principal, msg, caller, exchange)
       return
