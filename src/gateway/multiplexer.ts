@@ -34,6 +34,7 @@ import {fastResponseId, replaceTrailingId} from './response-line.js'
 import {logLevelRank, type Caller} from './caller.js'
 import type {ChangeListener} from './change-listener.js'
 import {childListenFilter, DEFAULT_DISCOVER_TIMEOUT_MS, discoverParams, isInputRequired, legacyEnvelope, readProbe, type ChildEra} from './child-era.js'
+import {addToolsPage, type ToolHeaders} from './modern/tool-headers.js'
 import {capabilityFor, InputRelay, isRelayedQuestion, MAX_INPUT_ROUNDS, readQuestions} from './input-relay.js'
 import type {Session, SessionHost} from './session.js'
 
@@ -72,6 +73,8 @@ export interface MultiplexerOptions {
 /** What the gateway declares to every child: the widest set of client capabilities it can relay. */
 const RELAYED_CAPABILITIES = {roots: {listChanged: true}, sampling: {}, elicitation: {form: {}, url: {}}}
 const CLIENT_INFO = {name: 'gatehouse', version: '0.1.0'}
+/** Pages of the child's tools/list read for x-mcp-header declarations. */
+const MAX_TOOL_PAGES = 20
 
 
 const listChanged = new Set([
@@ -111,6 +114,8 @@ export class Multiplexer implements SessionHost {
   /** A modern child's change notifications come on one subscriptions/listen of the gateway's (its request id here). */
   private childListen: number | undefined
   private childListenKey: string | undefined
+  /** The child's tools' x-mcp-header declarations (modern/tool-headers.ts); dropped on tools/list_changed. */
+  private toolHeaderCache: Promise<ToolHeaders> | undefined
   private readonly logger: Logger
   /** Lines on the child's stdout that are not JSON-RPC messages: logged (bounded) and dropped. */
   private readonly noise: ReturnType<typeof createNoiseLog>
@@ -244,6 +249,36 @@ export class Multiplexer implements SessionHost {
       const sent = child.send(JSON.stringify({jsonrpc: '2.0', id: gid, method, params}))
       if (!sent && !child.exited) this.ids.take(gid)?.onResponse?.({error: {message: 'could not write to the MCP server'}})
     })
+  }
+
+  /**
+   * The `x-mcp-header` declarations of the child's tools, from its tools/list (every page, at
+   * most MAX_TOOL_PAGES), fetched once and kept until the child says its tools changed. When the
+   * list cannot be had (error, timeout) the answer is empty and the next call asks again.
+   */
+  toolHeaders(): Promise<ToolHeaders> {
+    this.toolHeaderCache ??= this.fetchToolHeaders().catch(() => {
+      this.toolHeaderCache = undefined
+      return new Map() as ToolHeaders
+    })
+    return this.toolHeaderCache
+  }
+
+  private async fetchToolHeaders(): Promise<ToolHeaders> {
+    const headers: ToolHeaders = new Map()
+    const child = this.child
+    if (child === undefined || this.dead) throw new Error('no child')
+    let cursor: unknown
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const params: Record<string, unknown> = cursor === undefined ? {} : {cursor}
+      if (this.era === 'modern') params._meta = discoverParams(RELAYED_CAPABILITIES, CLIENT_INFO)._meta
+      const answer = await this.ownCall(child, 'tools/list', params, this.options.requestTimeoutMs)
+      if (typeof answer.result !== 'object' || answer.result === null) throw new Error('tools/list failed')
+      addToolsPage(headers, answer.result)
+      cursor = (answer.result as {nextCursor?: unknown}).nextCursor
+      if (typeof cursor !== 'string') break
+    }
+    return headers
   }
 
   attach(session: Session): void {
@@ -626,6 +661,7 @@ export class Multiplexer implements SessionHost {
     const method = msg.method as string
     // The acknowledgment of the gateway's own listen on a 2026-07-28 child (listenOnChild).
     if (method === 'notifications/subscriptions/acknowledged') return
+    if (method === 'notifications/tools/list_changed') this.toolHeaderCache = undefined
     if (listChanged.has(method)) {
       for (const s of this.sessions) s.sendUnrelated(line)
       for (const l of this.listeners) if (l.wants(method)) l.deliver(msg)

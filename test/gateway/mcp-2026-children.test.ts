@@ -174,3 +174,42 @@ test('a modern child of another revision is refused, not initialized (no fallbac
   assert.match(r.body!.error.message, /does not speak 2026-07-28 \(it speaks 2099-01-01\)/)
   assert.equal(h.logger.lines.filter((l) => l.level === 'error').length, 0)
 })
+
+test('Mcp-Param-* headers are checked against the tool\'s x-mcp-header declarations: 400 HeaderMismatch on any disagreement', async (t) => {
+  // transports-streamable-http §Custom Headers from Tool Parameters and §Server Validation.
+  const h = await startHarness(t, {command: v2Child})
+  const token = await h.token('alice')
+  // The official v2 client mirrors the declared parameters itself: its call goes through.
+  const client = await connectV2(t, h.url, token)
+  await client.listTools()
+  assert.equal(textOf(await client.callTool({name: 'v2_region', arguments: {region: 'Zürich', opts: {count: 3, dry: false}}})), 'region {"region":"Zürich","opts":{"count":3,"dry":false}}')
+  const call = (args: Record<string, unknown>, headers: Record<string, string>) =>
+    fetch(h.url, {
+      method: 'POST',
+      headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'v2_region', ...headers},
+      body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'tools/call', params: {name: 'v2_region', arguments: args, _meta: envelope()}}),
+    }).then(async (r) => ({status: r.status, text: await r.text()}))
+  const b64 = (v: string) => `=?base64?${Buffer.from(v).toString('base64')}?=`
+  const ok = [
+    ['plain value', {region: 'us-west1'}, {'mcp-param-region': 'us-west1'}],
+    ['Base64 sentinel, integer and boolean', {region: 'Zürich', opts: {count: -7, dry: true}}, {'mcp-param-region': b64('Zürich'), 'mcp-param-count': '-7', 'mcp-param-dry': 'true'}],
+    ['an undeclared Mcp-Param-* is ignored', {region: 'eu'}, {'mcp-param-region': 'eu', 'mcp-param-other': 'anything'}],
+  ] as const
+  for (const [why, args, headers] of ok) {
+    const r = await call(args, headers)
+    assert.equal(r.status, 200, `${why}: ${r.text}`)
+  }
+  const bad = [
+    ['missing', {region: 'us-west1'}, {}],
+    ['another value', {region: 'us-west1'}, {'mcp-param-region': 'us-east1'}],
+    ['undecodable Base64', {region: 'us-west1'}, {'mcp-param-region': '=?base64?***?='}],
+    ['sent for an absent parameter', {region: 'eu'}, {'mcp-param-region': 'eu', 'mcp-param-count': '3'}],
+    ['integer disagreeing', {region: 'eu', opts: {count: 3}}, {'mcp-param-region': 'eu', 'mcp-param-count': '4'}],
+    ['boolean spelled otherwise', {region: 'eu', opts: {dry: true}}, {'mcp-param-region': 'eu', 'mcp-param-dry': 'True'}],
+  ] as const
+  for (const [why, args, headers] of bad) {
+    const r = await call(args, headers)
+    assert.equal(r.status, 400, why)
+    assert.equal((JSON.parse(r.text) as {error: {code: number}}).error.code, -32020, why)
+  }
+})

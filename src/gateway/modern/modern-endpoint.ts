@@ -4,7 +4,8 @@
  * the endpoint) to stop:
  *
  *   envelope   version (header and _meta agreeing), capabilities, log level (envelope.ts)
- *   headers    Mcp-Method / Mcp-Name agree with the body (header-check.ts)
+ *   headers    Mcp-Method / Mcp-Name agree with the body (header-check.ts); for tools/call,
+ *              Mcp-Param-* with the tool's x-mcp-header declarations (tool-headers.ts)
  *   policy     the same policy step as a 2025 message, on the body (policy-step.ts)
  *   dispatch   server/discover | subscriptions/listen | a call forwarded to the client's child
  *
@@ -27,6 +28,7 @@ import {checkStandardHeaders, NAME_SOURCE} from './header-check.js'
 import type {InputRequiredStore} from './input-required.js'
 import {honoured, Listener, readFilter} from './listen.js'
 import {ModernCall} from './modern-call.js'
+import {checkParamHeaders} from './tool-headers.js'
 import {shaperFor} from './result-shape.js'
 
 /** ttlMs of list results and server/discover: list changes reach listeners at once anyway. */
@@ -112,6 +114,8 @@ export function createModernEra(deps: ModernDeps) {
     const mux = await deps.childFor(principal)
     if (step.method === 'server/discover') return reply(res, 200, discover(step, mux))
     if (step.method === 'subscriptions/listen') return listen(res, principal, msg, step, mux)
+    // transports-streamable-http §Custom Headers from Tool Parameters: Mcp-Param-* as the tool declares them.
+    if (step.method === 'tools/call' && typeof original === 'string') checkParamHeaders(req, msg, (await mux.toolHeaders()).get(original))
     call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
   }
 
