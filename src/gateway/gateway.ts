@@ -67,6 +67,8 @@ export interface GatewayLimits {
   maxChildren?: number
   /** How long a child may take to answer the gateway's initialize; default 30 s. */
   initializeTimeoutMs?: number
+  /** How long a child may stay silent on the server/discover probe before it is spoken to in 2025 (child-era.ts); 0: no probe; default 2 s. */
+  discoverTimeoutMs?: number
   /** How often open sessions are checked for revocation; default 250 ms. */
   revocationCheckMs?: number
   /** How long a 2026 request waiting for the client's input (multi round-trip) is kept; default 5 min. */
@@ -220,6 +222,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       requestTimeoutMs,
       initializeTimeoutMs: Math.min(requestTimeoutMs, limits.initializeTimeoutMs ?? DEFAULT_INITIALIZE_TIMEOUT_MS),
       killGraceMs: limits.killGraceMs,
+      discoverTimeoutMs: limits.discoverTimeoutMs,
       onInputRequired: inputRequired.onInputRequired,
       onExit(mux, attached) {
         live.delete(mux)

@@ -7,6 +7,7 @@
 import type {Exchange} from './exchange.js'
 import type {JsonRpcMessage} from './json-rpc.js'
 import type {Caller} from './caller.js'
+import type {InputRelay} from './input-relay.js'
 
 export interface Pending {
   readonly gid: number
@@ -21,6 +22,12 @@ export interface Pending {
   deadline: number
   /** Waiting for a 2026 caller's retry with inputResponses (modern/input-required.ts); the child asked something. */
   parked?: boolean
+  /** A 2025 session's request to a 2026-07-28 child: the message as sent, for a retry with inputResponses (input-relay.ts). */
+  sent?: JsonRpcMessage
+  /** Its questions being answered by the session (input-relay.ts); set while parked for them. */
+  relay?: InputRelay
+  /** Retries with inputResponses so far. */
+  relayRound?: number
   /** For the gateway's own requests. */
   onResponse?: (message: JsonRpcMessage) => void
 }

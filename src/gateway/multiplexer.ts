@@ -33,6 +33,9 @@ import {oversizedResponseId} from './oversize-line.js'
 import {fastResponseId, replaceTrailingId} from './response-line.js'
 import {logLevelRank, type Caller} from './caller.js'
 import type {ChangeListener} from './change-listener.js'
+import {childListenFilter, DEFAULT_DISCOVER_TIMEOUT_MS, discoverParams, isInputRequired, legacyEnvelope, readProbe, type ChildEra} from './child-era.js'
+import {addToolsPage, type ToolHeaders} from './modern/tool-headers.js'
+import {capabilityFor, InputRelay, isRelayedQuestion, MAX_INPUT_ROUNDS, readQuestions} from './input-relay.js'
 import type {Session, SessionHost} from './session.js'
 
 export interface MultiplexerOptions {
@@ -49,6 +52,12 @@ export interface MultiplexerOptions {
   requestTimeoutMs: number
   /** How long the child may take to answer the gateway's initialize; default requestTimeoutMs. */
   initializeTimeoutMs?: number
+  /**
+   * How long the child may stay silent on the gateway's `server/discover` probe before it is
+   * taken for a 2025 child (child-era.ts); at most the initialize timeout. 0: no probe, always
+   * 2025. Default DEFAULT_DISCOVER_TIMEOUT_MS.
+   */
+  discoverTimeoutMs?: number
   /** SIGTERM to SIGKILL, when a child that failed to initialize is stopped. */
   killGraceMs: number
   /** Called once when the child has exited (or failed to start); its sessions must be ended. */
@@ -64,15 +73,9 @@ export interface MultiplexerOptions {
 /** What the gateway declares to every child: the widest set of client capabilities it can relay. */
 const RELAYED_CAPABILITIES = {roots: {listChanged: true}, sampling: {}, elicitation: {form: {}, url: {}}}
 const CLIENT_INFO = {name: 'gatehouse', version: '0.1.0'}
+/** Pages of the child's tools/list read for x-mcp-header declarations. */
+const MAX_TOOL_PAGES = 20
 
-const capabilityFor = (method: string): 'sampling' | 'elicitation' | 'roots' | undefined =>
-  method === 'sampling/createMessage'
-    ? 'sampling'
-    : method === 'elicitation/create'
-      ? 'elicitation'
-      : method === 'roots/list'
-        ? 'roots'
-        : undefined
 
 const listChanged = new Set([
   'notifications/tools/list_changed',
@@ -97,6 +100,8 @@ export class Multiplexer implements SessionHost {
   private readonly modern = new Set<Caller>()
   readonly ready: Promise<Record<string, unknown>>
   initResult: Record<string, unknown> | undefined
+  /** What the child speaks, known once `ready` resolves (child-era.ts): 2025 (initialize) or 2026-07-28. */
+  era: ChildEra = 'legacy'
   dead = false
   /** When the last session left; undefined while there are sessions. */
   idleSince: number | undefined
@@ -106,6 +111,11 @@ export class Multiplexer implements SessionHost {
   private stopping = false
   private readonly ids = new IdMap()
   private nextServerRequest = 1
+  /** A modern child's change notifications come on one subscriptions/listen of the gateway's (its request id here). */
+  private childListen: number | undefined
+  private childListenKey: string | undefined
+  /** The child's tools' x-mcp-header declarations (modern/tool-headers.ts); dropped on tools/list_changed. */
+  private toolHeaderCache: Promise<ToolHeaders> | undefined
   private readonly logger: Logger
   /** Lines on the child's stdout that are not JSON-RPC messages: logged (bounded) and dropped. */
   private readonly noise: ReturnType<typeof createNoiseLog>
@@ -143,7 +153,8 @@ export class Multiplexer implements SessionHost {
    * starting is not idle).
    */
   idleLongerThan(now: number, idleForMs: number): boolean {
-    return this.sessions.size === 0 && this.listeners.size === 0 && this.claims === 0 && this.ids.size === 0 && this.idleSince !== undefined && now - this.idleSince >= idleForMs
+    const inflight = this.ids.size - (this.childListen !== undefined ? 1 : 0)
+    return this.sessions.size === 0 && this.listeners.size === 0 && this.claims === 0 && inflight === 0 && this.idleSince !== undefined && now - this.idleSince >= idleForMs
   }
 
   /**
@@ -195,28 +206,27 @@ export class Multiplexer implements SessionHost {
       logger.info('child started', {child: tag, pid: child.pid, command: spec.command})
       void this.options.registry.add(child.pid, tag)
     }
-    const result = await new Promise<JsonRpcMessage>((resolve) => {
-      const gid = this.ids.allocate()
-      this.ids.add({
-        gid,
-        method: 'initialize',
-        caller: undefined,
-        idJson: String(gid),
-        progressToken: undefined,
-        exchange: undefined,
-        deadline: this.options.clock.now() + (this.options.initializeTimeoutMs ?? this.options.requestTimeoutMs),
-        onResponse: resolve,
-      })
-      const sent = child.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: gid,
-          method: 'initialize',
-          params: {protocolVersion: LATEST_VERSION, capabilities: RELAYED_CAPABILITIES, clientInfo: CLIENT_INFO},
-        }),
-      )
-      if (!sent && !child.exited) this.ids.take(gid)?.onResponse?.({error: {message: 'could not write to the MCP server'}})
-    })
+    const initializeTimeoutMs = this.options.initializeTimeoutMs ?? this.options.requestTimeoutMs
+    const discoverTimeoutMs = Math.min(this.options.discoverTimeoutMs ?? DEFAULT_DISCOVER_TIMEOUT_MS, initializeTimeoutMs)
+    if (discoverTimeoutMs > 0) {
+      // 2026-07-28 transports-stdio §Backward Compatibility: probe first; silence or any
+      // non-modern error means a 2025 child (child-era.ts).
+      const answer = await this.ownCall(child, 'server/discover', discoverParams(RELAYED_CAPABILITIES, CLIENT_INFO), discoverTimeoutMs)
+      const probe = readProbe(answer)
+      if (probe.era === 'none') throw new Error(`the MCP server cannot be spoken to: ${probe.reason}`)
+      if (probe.era === 'modern') {
+        this.era = 'modern'
+        this.initResult = probe.init
+        logger.info('child speaks 2026-07-28', {child: tag})
+        this.listenOnChild()
+        return this.initResult
+      }
+      if (child.exited) {
+        const reason = (answer.error as {message?: unknown} | undefined)?.message
+        throw new Error(`the MCP server did not initialize: ${typeof reason === 'string' ? reason : 'it exited'}`)
+      }
+    }
+    const result = await this.ownCall(child, 'initialize', {protocolVersion: LATEST_VERSION, capabilities: RELAYED_CAPABILITIES, clientInfo: CLIENT_INFO}, initializeTimeoutMs)
     const init = result.result
     if (typeof init !== 'object' || init === null) {
       const reason = (result.error as {message?: unknown} | undefined)?.message
@@ -225,6 +235,50 @@ export class Multiplexer implements SessionHost {
     child.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
     this.initResult = init as Record<string, unknown>
     return this.initResult
+  }
+
+  /**
+   * A request of the gateway's own to the child, awaited: resolves with the child's response,
+   * or with an error message of the gateway's when the child does not answer within
+   * `timeoutMs` (swept), exits, or cannot be written to.
+   */
+  private ownCall(child: ChildProcess, method: string, params: Record<string, unknown>, timeoutMs: number): Promise<JsonRpcMessage> {
+    return new Promise<JsonRpcMessage>((resolve) => {
+      const gid = this.ids.allocate()
+      this.ids.add({gid, method, caller: undefined, idJson: String(gid), progressToken: undefined, exchange: undefined, deadline: this.options.clock.now() + timeoutMs, onResponse: resolve})
+      const sent = child.send(JSON.stringify({jsonrpc: '2.0', id: gid, method, params}))
+      if (!sent && !child.exited) this.ids.take(gid)?.onResponse?.({error: {message: 'could not write to the MCP server'}})
+    })
+  }
+
+  /**
+   * The `x-mcp-header` declarations of the child's tools, from its tools/list (every page, at
+   * most MAX_TOOL_PAGES), fetched once and kept until the child says its tools changed. When the
+   * list cannot be had (error, timeout) the answer is empty and the next call asks again.
+   */
+  toolHeaders(): Promise<ToolHeaders> {
+    this.toolHeaderCache ??= this.fetchToolHeaders().catch(() => {
+      this.toolHeaderCache = undefined
+      return new Map() as ToolHeaders
+    })
+    return this.toolHeaderCache
+  }
+
+  private async fetchToolHeaders(): Promise<ToolHeaders> {
+    const headers: ToolHeaders = new Map()
+    const child = this.child
+    if (child === undefined || this.dead) throw new Error('no child')
+    let cursor: unknown
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const params: Record<string, unknown> = cursor === undefined ? {} : {cursor}
+      if (this.era === 'modern') params._meta = discoverParams(RELAYED_CAPABILITIES, CLIENT_INFO)._meta
+      const answer = await this.ownCall(child, 'tools/list', params, this.options.requestTimeoutMs)
+      if (typeof answer.result !== 'object' || answer.result === null) throw new Error('tools/list failed')
+      addToolsPage(headers, answer.result)
+      cursor = (answer.result as {nextCursor?: unknown}).nextCursor
+      if (typeof cursor !== 'string') break
+    }
+    return headers
   }
 
   attach(session: Session): void {
@@ -241,9 +295,11 @@ export class Multiplexer implements SessionHost {
     }
     session.inflight.clear()
     for (const childId of session.serverRequests.values()) {
+      if (isRelayedQuestion(childId)) continue
       this.replyToChild(childId, ErrorCode.ConnectionClosed, 'the session ended before the client answered')
     }
     session.serverRequests.clear()
+    if (session.subscriptions.size > 0) this.listenOnChild()
     if (this.sessions.size === 0) this.idleSince = this.options.clock.now()
   }
 
@@ -267,6 +323,11 @@ export class Multiplexer implements SessionHost {
       }
     }
     const gid = this.ids.allocate()
+    if (this.era === 'modern' && caller.era === 'legacy') {
+      // A 2025 session's request to a 2026-07-28 child carries the session's envelope (child-era.ts).
+      const params = paramsOf(msg) ?? ((msg.params = {}) as Record<string, unknown>)
+      params._meta = {...metaOf(msg), ...legacyEnvelope(caller, CLIENT_INFO)}
+    }
     let progressToken: unknown
     let meta = metaOf(msg)
     if (meta !== undefined && meta.progressToken !== undefined) {
@@ -278,7 +339,8 @@ export class Multiplexer implements SessionHost {
       // attributed exactly, however many callers share the child.
       meta = (msg.params as Record<string, unknown>)._meta = {...meta, progressToken: gid}
     }
-    if (caller.era === 'modern' && meta !== undefined) stripModernMeta(meta)
+    // A 2025 child has no use for the 2026 envelope; a 2026 child gets the caller's as declared.
+    if (caller.era === 'modern' && meta !== undefined && this.era === 'legacy') stripModernMeta(meta)
     msg.id = gid
     const p: Pending = {
       gid,
@@ -288,6 +350,7 @@ export class Multiplexer implements SessionHost {
       progressToken,
       exchange,
       deadline: this.options.clock.now() + this.options.requestTimeoutMs,
+      ...(this.era === 'modern' && caller.era === 'legacy' ? {sent: msg} : {}),
     }
     this.ids.add(p)
     caller.inflight.set(idJson, p)
@@ -370,14 +433,16 @@ export class Multiplexer implements SessionHost {
    * sessions and listeners hold it (reference counted; 2026-07-28 basic-patterns-subscriptions).
    */
   addListener(listener: ChangeListener): void {
-    for (const uri of listener.uris) if (!this.uriHeld(uri)) this.ownRequest('resources/subscribe', {uri})
+    if (this.era === 'legacy') for (const uri of listener.uris) if (!this.uriHeld(uri)) this.ownRequest('resources/subscribe', {uri})
     this.listeners.add(listener)
+    this.listenOnChild()
     this.idleSince = undefined
   }
 
   removeListener(listener: ChangeListener): void {
     if (!this.listeners.delete(listener)) return
-    for (const uri of listener.uris) if (!this.uriHeld(uri)) this.ownRequest('resources/unsubscribe', {uri})
+    if (this.era === 'legacy') for (const uri of listener.uris) if (!this.uriHeld(uri)) this.ownRequest('resources/unsubscribe', {uri})
+    else this.listenOnChild()
     if (this.sessions.size === 0 && this.listeners.size === 0) this.idleSince = this.options.clock.now()
   }
 
@@ -386,6 +451,40 @@ export class Multiplexer implements SessionHost {
     for (const s of this.sessions) if (s !== except && s.subscriptions.has(uri)) return true
     for (const l of this.listeners) if (l.uris.has(uri)) return true
     return false
+  }
+
+  /**
+   * A 2026-07-28 child sends change notifications only on a subscriptions/listen stream
+   * (basic-patterns-subscriptions; transports-stdio §Receiving Messages, 3), so the gateway
+   * holds one on it: every change type the child supports (sessions get list_changed as a 2025
+   * child would send them; listeners get what they opted into) and every resource URI a session
+   * or listener holds. When that set changes the new listen is opened before the old one is
+   * cancelled (a change may arrive twice, none is missed). Its request never times out.
+   */
+  private listenOnChild(): void {
+    if (this.era !== 'modern' || this.dead || !this.child) return
+    const uris = new Set<string>()
+    for (const s of this.sessions) for (const u of s.subscriptions) uris.add(u)
+    for (const l of this.listeners) for (const u of l.uris) uris.add(u)
+    const filter = childListenFilter((this.initResult?.capabilities ?? {}) as Record<string, unknown>, [...uris].sort())
+    const key = JSON.stringify(filter)
+    if (key === this.childListenKey) return
+    this.childListenKey = key
+    const old = this.childListen
+    this.childListen = undefined
+    if (Object.keys(filter).length > 0) {
+      const gid = this.ids.allocate()
+      const ended = () => {
+        if (this.childListen !== gid) return
+        this.childListen = undefined
+        this.childListenKey = undefined
+      }
+      this.ids.add({gid, method: 'subscriptions/listen', caller: undefined, idJson: String(gid), progressToken: undefined, exchange: undefined, deadline: Infinity, onResponse: ended})
+      this.childListen = gid
+      const meta = discoverParams(RELAYED_CAPABILITIES, CLIENT_INFO)._meta
+      this.child.send(JSON.stringify({jsonrpc: '2.0', id: gid, method: 'subscriptions/listen', params: {notifications: filter, _meta: meta}}))
+    }
+    if (old !== undefined && this.ids.take(old)) this.cancelOnChild(old, 'the subscriptions changed')
   }
 
   /** A request of the gateway's own to the child (its answer is not awaited by anyone). */
@@ -410,6 +509,11 @@ export class Multiplexer implements SessionHost {
         return true
       }
       session.logLevel = rank
+      // A 2026-07-28 child takes the level per request (child-era.ts legacyEnvelope): nothing to send.
+      if (this.era === 'modern') {
+        exchange.final(`{"jsonrpc":"2.0","id":${idJson},"result":{}}`)
+        return true
+      }
       let min = rank
       for (const s of this.sessions) min = Math.min(min, s.logLevel)
       params!.level = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'][min]
@@ -420,7 +524,8 @@ export class Multiplexer implements SessionHost {
     const others = this.uriHeld(uri, session)
     if (msg.method === 'resources/subscribe') session.subscriptions.add(uri)
     else session.subscriptions.delete(uri)
-    if (!others) return false
+    if (this.era === 'modern') this.listenOnChild()
+    else if (!others) return false
     exchange.final(`{"jsonrpc":"2.0","id":${idJson},"result":{}}`)
     return true
   }
@@ -455,6 +560,7 @@ export class Multiplexer implements SessionHost {
     }
     const childId = session.serverRequests.get(msg.id)
     session.serverRequests.delete(msg.id)
+    if (isRelayedQuestion(childId)) return this.relayAnswer(session, childId, msg)
     msg.id = childId
     this.child?.send(JSON.stringify(msg))
   }
@@ -470,6 +576,8 @@ export class Multiplexer implements SessionHost {
         this.logger.warn('child answered an unknown or finished request; dropped', {child: this.options.tag, id: tail.id})
       } else if (p.onResponse) {
         p.onResponse(parseMessage(line) ?? {})
+      } else if (p.sent !== undefined && line.includes('"input_required"')) {
+        this.relayOrRespond(p, parseMessage(line) ?? {})
       } else {
         this.respond(p, replaceTrailingId(line, tail.at, p.idJson))
       }
@@ -509,6 +617,7 @@ export class Multiplexer implements SessionHost {
       return
     }
     if (p.onResponse) return p.onResponse(msg)
+    if (p.sent !== undefined) return this.relayOrRespond(p, msg)
     msg.id = JSON.parse(p.idJson) as unknown
     this.respond(p, JSON.stringify(msg))
   }
@@ -550,6 +659,9 @@ export class Multiplexer implements SessionHost {
 
   private onChildNotification(msg: JsonRpcMessage, line: string): void {
     const method = msg.method as string
+    // The acknowledgment of the gateway's own listen on a 2026-07-28 child (listenOnChild).
+    if (method === 'notifications/subscriptions/acknowledged') return
+    if (method === 'notifications/tools/list_changed') this.toolHeaderCache = undefined
     if (listChanged.has(method)) {
       for (const s of this.sessions) s.sendUnrelated(line)
       for (const l of this.listeners) if (l.wants(method)) l.deliver(msg)
@@ -638,6 +750,68 @@ export class Multiplexer implements SessionHost {
     if (only === undefined) return {}
     const pending = only.inflight.size === 1 ? only.inflight.values().next().value : undefined
     return {caller: only, pending}
+  }
+
+  // ---- a 2026-07-28 child's input requests, answered by a 2025 session (input-relay.ts) -------
+
+  /** The child's answer to a 2025 session's request: its result, or its questions relayed to the session. */
+  private relayOrRespond(p: Pending, msg: JsonRpcMessage): void {
+    if (!isInputRequired(msg.result)) {
+      msg.id = JSON.parse(p.idJson) as unknown
+      return this.respond(p, JSON.stringify(msg))
+    }
+    const session = p.caller as Session | undefined
+    if (session === undefined || session.closed) return this.forget(p)
+    const round = (p.relayRound ?? 0) + 1
+    if (round > MAX_INPUT_ROUNDS) return this.fail(p, ErrorCode.InternalError, `the MCP server asked for input more than ${MAX_INPUT_ROUNDS} times for one request`)
+    const questions = readQuestions(msg.result.inputRequests, (c) => session.capabilities[c])
+    if ('error' in questions) return this.fail(p, questions.code, questions.error)
+    if (questions.length === 0 && msg.result.requestState === undefined) return this.fail(p, ErrorCode.InternalError, 'the MCP server asked for input without inputRequests or requestState')
+    const relay = new InputRelay(p.sent!, msg.result.requestState, round)
+    // The request waits for the session's answers under its own id (bounded by its deadline, swept).
+    p.relay = relay
+    p.relayRound = round
+    p.parked = true
+    p.deadline = this.options.clock.now() + this.options.requestTimeoutMs
+    this.ids.add(p)
+    for (const [key, q] of questions) {
+      relay.expect(key)
+      const sid = this.nextServerRequest++
+      session.serverRequests.set(sid, {relay, key, gid: p.gid})
+      const json = JSON.stringify({jsonrpc: '2.0', id: sid, method: q.method, ...(q.params !== undefined ? {params: q.params} : {})})
+      if (p.exchange?.reachable) p.exchange.related(json)
+      else session.sendUnrelated(json)
+    }
+    if (questions.length === 0) this.retryWithInput(p)
+  }
+
+  /** The session answered one relayed question; the last answer sends the retry. */
+  private relayAnswer(session: Session, q: {relay: InputRelay; key: string; gid?: number}, msg: JsonRpcMessage): void {
+    const p = q.gid === undefined ? undefined : this.ids.get(q.gid)
+    if (p === undefined || p.relay !== q.relay || p.caller !== session) return
+    if (msg.error !== undefined) {
+      this.ids.take(p.gid)
+      const e = msg.error as {code?: unknown; message?: unknown}
+      return this.fail(p, typeof e.code === 'number' ? e.code : ErrorCode.InternalError, `the client did not answer the MCP server's question: ${typeof e.message === 'string' ? e.message : 'error'}`)
+    }
+    if (q.relay.answer(q.key, msg.result)) this.retryWithInput(p)
+  }
+
+  /** Retries a request at the child with the session's answers and the child's requestState (a fresh id: basic-patterns-mrtr §Client Requirements, 4). */
+  private retryWithInput(p: Pending): void {
+    this.ids.take(p.gid)
+    const retry = p.relay!.retry()
+    const gid = this.ids.allocate()
+    retry.id = gid
+    const params = retry.params as Record<string, unknown>
+    if (p.progressToken !== undefined) params._meta = {...(params._meta as Record<string, unknown>), progressToken: gid}
+    const next: Pending = {gid, method: p.method, caller: p.caller, idJson: p.idJson, progressToken: p.progressToken, exchange: p.exchange, deadline: this.options.clock.now() + this.options.requestTimeoutMs, sent: retry, relayRound: p.relayRound}
+    this.ids.add(next)
+    p.caller!.inflight.set(p.idJson, next)
+    if (this.dead || !this.child?.send(JSON.stringify(retry))) {
+      this.ids.take(gid)
+      this.respond(next, errorJson(p.idJson, ErrorCode.ConnectionClosed, 'the MCP server is not running'))
+    }
   }
 
   // ---- plumbing ----------------------------------------------------------------------------

@@ -113,7 +113,7 @@ export class InputRequiredStore {
     if (typeof raw !== 'string') throw refuse('it must be a string')
     const payload = this.sealer.open(raw)
     // Another client's state is "failed verification" too: nothing is said about it.
-    if (payload === undefined || payload.c !== principal.clientId) throw refuse('it failed verification')
+    if (payload === undefined || payload.c !== principal.clientId || payload.s !== undefined) throw refuse('it failed verification')
     if (payload.m !== call.method || payload.n !== call.target) throw refuse('it belongs to another request')
     if (payload.e <= this.options.clock.now()) throw refuse('it has expired; send the request again without it')
     const entry = this.parked.get(payload.i)
@@ -128,6 +128,33 @@ export class InputRequiredStore {
     if (!entry.mux.resume(entry.gid, call, JSON.stringify(msg.id), exchange, entry.childId, answer)) {
       exchange.final(JSON.stringify({jsonrpc: '2.0', id: msg.id, error: {code: ErrorCode.InternalError, message: 'the request this requestState continued has ended (the MCP server stopped or timed out)'}}))
     }
+  }
+
+  /**
+   * A 2026-07-28 child's InputRequiredResult goes to the 2026 caller as is (basic-patterns-mrtr),
+   * but its `requestState` is sealed inside the gateway's own, bound to the caller's OAuth
+   * client, the request's method and target, and an expiry: the child may share one process
+   * among clients (`shared` isolation) and need not bind its state to a client it cannot see
+   * (§Server Requirements, 4: the gateway is the server the client talks to).
+   */
+  sealChildState(call: ModernCall, state: string): string {
+    return this.sealer.seal({i: '', c: call.clientId, m: call.method, n: call.target, e: this.options.clock.now() + this.ttlMs, s: state})
+  }
+
+  /**
+   * The child's own requestState inside a retry's `requestState` (sealChildState), after the
+   * same checks as `resume`; throws Refusal (400, -32602) otherwise, changing nothing. The
+   * child enforces what single use its state needs (§Server Requirements, 6).
+   */
+  openChildState(principal: Principal, msg: JsonRpcMessage, call: ModernCall): string {
+    const raw = paramsOf(msg)?.requestState
+    const refuse = (why: string) => new Refusal(400, ErrorCode.InvalidParams, `Invalid params: requestState refused: ${why}`, {}, undefined, idOf(msg))
+    if (typeof raw !== 'string') throw refuse('it must be a string')
+    const payload = this.sealer.open(raw)
+    if (payload === undefined || payload.c !== principal.clientId || payload.s === undefined) throw refuse('it failed verification')
+    if (payload.m !== call.method || payload.n !== call.target) throw refuse('it belongs to another request')
+    if (payload.e <= this.options.clock.now()) throw refuse('it has expired; send the request again without it')
+    return payload.s
   }
 
   /** Ends parked requests past their time: the child's question gets an error, its request a cancellation. */

@@ -4,7 +4,8 @@
  * the endpoint) to stop:
  *
  *   envelope   version (header and _meta agreeing), capabilities, log level (envelope.ts)
- *   headers    Mcp-Method / Mcp-Name agree with the body (header-check.ts)
+ *   headers    Mcp-Method / Mcp-Name agree with the body (header-check.ts); for tools/call,
+ *              Mcp-Param-* with the tool's x-mcp-header declarations (tool-headers.ts)
  *   policy     the same policy step as a 2025 message, on the body (policy-step.ts)
  *   dispatch   server/discover | subscriptions/listen | a call forwarded to the client's child
  *
@@ -27,6 +28,7 @@ import {checkStandardHeaders, NAME_SOURCE} from './header-check.js'
 import type {InputRequiredStore} from './input-required.js'
 import {honoured, Listener, readFilter} from './listen.js'
 import {ModernCall} from './modern-call.js'
+import {checkParamHeaders} from './tool-headers.js'
 import {shaperFor} from './result-shape.js'
 
 /** ttlMs of list results and server/discover: list changes reach listeners at once anyway. */
@@ -112,6 +114,8 @@ export function createModernEra(deps: ModernDeps) {
     const mux = await deps.childFor(principal)
     if (step.method === 'server/discover') return reply(res, 200, discover(step, mux))
     if (step.method === 'subscriptions/listen') return listen(res, principal, msg, step, mux)
+    // transports-streamable-http §Custom Headers from Tool Parameters: Mcp-Param-* as the tool declares them.
+    if (step.method === 'tools/call' && typeof original === 'string') checkParamHeaders(req, msg, (await mux.toolHeaders()).get(original))
     call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
   }
 
@@ -162,13 +166,21 @@ export function createModernEra(deps: ModernDeps) {
     const params = paramsOf(msg)
     const retried = params !== undefined && (params.requestState !== undefined || params.inputResponses !== undefined)
     const caller = new ModernCall(principal, envelope, step.method, target, deps.maxUnsentBytes)
-    const exchange = new Exchange(res, caller, 1, false, exchangePolicy(principal, step), shaperFor(step.method, {serverInfoJson: serverInfoJson(mux), listTtlMs}, retried))
+    const sealState = mux.era === 'modern' ? (state: string) => deps.inputRequired.sealChildState(caller, state) : undefined
+    const exchange = new Exchange(res, caller, 1, false, exchangePolicy(principal, step), shaperFor(step.method, {serverInfoJson: serverInfoJson(mux), listTtlMs, sealState}, retried))
     const idJson = JSON.stringify(step.id)
     // Closing the response stream cancels the request at the child (2026-07-28 transports-streamable-http §Cancellation).
     res.once('close', () => {
       caller.closed = true
       if (caller.inflight.size > 0) mux.cancelRequest(caller, idJson, 'the client closed the response stream')
     })
+    if (mux.era === 'modern') {
+      // A 2026-07-28 child runs its own multi round-trip requests: the retry reaches it with the
+      // caller's inputResponses and the child's own requestState (unsealed, checked).
+      if (params?.requestState !== undefined) params.requestState = deps.inputRequired.openChildState(principal, msg, caller)
+      mux.forwardRequest(caller, msg, exchange)
+      return
+    }
     if (retried && params.requestState !== undefined) {
       deps.inputRequired.resume(principal, msg, caller, exchange)
       return

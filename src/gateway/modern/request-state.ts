@@ -20,7 +20,16 @@ export interface StatePayload {
   n: string | null
   /** Expiry, ms since the epoch. */
   e: number
+  /**
+   * A 2026-07-28 child's own requestState, carried inside the gateway's (input-required.ts
+   * sealChildState): the child's InputRequiredResult passes to the caller as is, its state
+   * bound to the client and request by the gateway's seal. Absent for the gateway's own states.
+   */
+  s?: string
 }
+
+/** The longest state accepted (a child's own state rides inside; base64url grows it by a third). */
+export const MAX_STATE_CHARS = 64 * 1024
 
 /** A sealer for one daemon key (at least 32 bytes). */
 export function createStateSealer(key: Uint8Array) {
@@ -33,7 +42,7 @@ export function createStateSealer(key: Uint8Array) {
     },
     /** The payload of a state this daemon sealed, or undefined (malformed, altered, or another key's). */
     open(state: string): StatePayload | undefined {
-      if (state.length > 4096) return undefined
+      if (state.length > MAX_STATE_CHARS) return undefined
       const dot = state.indexOf('.')
       if (dot <= 0 || dot !== state.lastIndexOf('.')) return undefined
       const data = state.slice(0, dot)
@@ -47,7 +56,7 @@ export function createStateSealer(key: Uint8Array) {
         return undefined
       }
       const o = p as Partial<StatePayload>
-      if (typeof o !== 'object' || o === null || typeof o.i !== 'string' || typeof o.c !== 'string' || typeof o.m !== 'string' || (o.n !== null && typeof o.n !== 'string') || typeof o.e !== 'number') return undefined
+      if (typeof o !== 'object' || o === null || typeof o.i !== 'string' || typeof o.c !== 'string' || typeof o.m !== 'string' || (o.n !== null && typeof o.n !== 'string') || typeof o.e !== 'number' || (o.s !== undefined && typeof o.s !== 'string')) return undefined
       return o as StatePayload
     },
   }

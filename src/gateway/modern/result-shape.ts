@@ -27,6 +27,8 @@ export interface ShapeOptions {
   serverInfoJson: string
   /** ttlMs for list results; resources/read and retried requests get 0 (always re-fetched). */
   listTtlMs: number
+  /** Seals a 2026-07-28 child's requestState of an InputRequiredResult (input-required.ts sealChildState); absent for a 2025 child. */
+  sealState?: (state: string) => string
 }
 
 const HEAD = '{"result":{'
@@ -54,6 +56,7 @@ export function shaperFor(method: string, options: ShapeOptions, retried = false
     if (typeof msg.result === 'object' && msg.result !== null && !Array.isArray(msg.result)) {
       const result = msg.result as Record<string, unknown>
       if (result.resultType === undefined) result.resultType = 'complete'
+      if (result.resultType === 'input_required' && options.sealState && typeof result.requestState === 'string') result.requestState = options.sealState(result.requestState)
       if (ttl !== undefined && result.resultType === 'complete') {
         result.ttlMs ??= ttl
         result.cacheScope = 'private'
