@@ -58,6 +58,7 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
         title: 'MCP TypeScript SDK v1 (@modelcontextprotocol/sdk), secret from the environment',
         checked: 'test',
         lines: [
+          `// export GATEHOUSE_CLIENT_SECRET=... first; save as agent.mjs, run: node agent.mjs`,
           `import {Client} from '@modelcontextprotocol/sdk/client/index.js'`,
           `import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'`,
           `import {ClientCredentialsProvider} from '@modelcontextprotocol/sdk/client/auth-extensions.js'`,
@@ -71,6 +72,7 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
           `const client = new Client({name: ${jsString(client.name)}, version: '1.0.0'})`,
           `await client.connect(transport)`,
           `console.log(await client.listTools())`,
+          `await client.close()`,
         ],
       })
       out.push({
@@ -78,6 +80,8 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
         title: 'MCP TypeScript SDK v2 (@modelcontextprotocol/client)',
         checked: 'test',
         lines: [
+          `// export GATEHOUSE_CLIENT_SECRET=... first; save as agent.mjs, run: node agent.mjs`,
+          `// MCP 2026-07-28 only: new Client({...}, {versionNegotiation: {mode: {pin: '2026-07-28'}}})`,
           `import {Client, ClientCredentialsProvider, StreamableHTTPClientTransport} from '@modelcontextprotocol/client'`,
           ``,
           `const authProvider = new ClientCredentialsProvider({`,
@@ -89,6 +93,7 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
           `const client = new Client({name: ${jsString(client.name)}, version: '1.0.0'})`,
           `await client.connect(transport)`,
           `console.log(await client.listTools())`,
+          `await client.close()`,
         ],
       })
       out.push({
@@ -193,7 +198,7 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
         target: 'inspector',
         title: 'MCP Inspector (needs Node 22): the UI runs the OAuth flow for you',
         checked: 'docs',
-        lines: [`npx -y @modelcontextprotocol/inspector   # Transport: Streamable HTTP, URL: ${urls.mcp}, then "Open Auth Settings"`],
+        lines: [`npx -y @modelcontextprotocol/inspector   # Transport: Streamable HTTP, URL: ${urls.mcp}, then "Open Auth Settings"; the daemon needs --allowed-origin http://localhost:6274`],
       },
     )
   }
@@ -215,9 +220,16 @@ function loopbackCallbackPort(uris: readonly string[]): string | null {
 }
 
 /** Snippets as printed lines: a bold title each, code indented by two. */
+/**
+ * A snippet line as it must be pasted (its backslashes are code), with only control, format and
+ * separator characters escaped: none can reach it from a validated client name, but a stored one
+ * from before that check must not drive the terminal.
+ */
+const visibleOnly = (line: string) => line.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (ch) => `\\u{${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}}`)
+
 export function renderSnippets(snippets: Snippet[], c: ChalkInstance): string[] {
   const lines: string[] = []
-  for (const s of snippets) lines.push('', c.bold(s.title), ...s.lines.map((l) => (l === '' ? '' : `  ${terminalText(l)}`)))
+  for (const s of snippets) lines.push('', c.bold(s.title), ...s.lines.map((l) => (l === '' ? '' : `  ${visibleOnly(l)}`)))
   return lines
 }
 

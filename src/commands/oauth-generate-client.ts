@@ -9,7 +9,7 @@ import {GRANT_TYPES, parseTokenTtl, validateName, validateScopes} from '../clien
 import {GatehouseError, invalidInput} from '../errors.js'
 import {probeKeychain} from '../secrets/keychain.js'
 import {terminalText} from '../cli/terminal-text.js'
-import {resolveDataDir} from '../config/paths.js'
+import {dataDirArg, resolveDataDir} from '../config/paths.js'
 import {issuerForPrinting} from '../daemon/printed-issuer.js'
 import type {TokenEndpointAuthMethod} from '../store/types.js'
 
@@ -106,7 +106,7 @@ export default class GenerateClient extends BaseCommand {
     if (printed!.notice) this.notice(printed!.notice)
     for (const line of clientSettings(client, secret, printed!.issuer, c)) this.log(line)
     this.log('')
-    this.log(c.dim(`  Print these again (without the secret): gatehouse connect --client-id ${client.id}`))
+    this.log(c.dim(`  Print these again (without the secret): npx gatehouse connect --client-id ${client.id}${dataDirArg(resolveDataDir(flags['data-dir']))}`))
   }
 }
 

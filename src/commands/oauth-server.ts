@@ -3,7 +3,7 @@ import {BaseCommand, storeConfig} from '../cli/base-command.js'
 import {createLogger, type LogLevel} from '../log.js'
 import {terminalText} from '../cli/terminal-text.js'
 import {parseDuration} from '../config/duration.js'
-import {resolveDataDir} from '../config/paths.js'
+import {dataDirArg} from '../config/paths.js'
 import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
@@ -111,7 +111,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     if (databaseUrl) this.log(`  store           ${server.store}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)
     // The hinted commands must reach this data dir from another shell, where GATEHOUSE_DATA_DIR may be unset.
-    const dirArg = dataDir === resolveDataDir(undefined, {...process.env, GATEHOUSE_DATA_DIR: undefined}) ? '' : ` --data-dir ${shellQuote(dataDir)}`
+    const dirArg = dataDirArg(dataDir)
     this.log(c.dim(`  no client yet?  npx oauth-generate-client --name my-agent${dirArg}`))
     this.log(c.dim(`  status, stop    npx gatehouse status${dirArg}   npx gatehouse stop${dirArg}`))
 
@@ -133,7 +133,6 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
   }
 }
 
-const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
 
 function parseEnvPairs(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {}

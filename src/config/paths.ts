@@ -64,3 +64,13 @@ export function describeFsError(code: string): string {
 }
 
 export const databaseFile = (dataDir: string) => join(dataDir, 'gatehouse.db')
+
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+
+/**
+ * ` --data-dir DIR` for a command printed as a hint, when DIR is not the default one (the
+ * default ignoring GATEHOUSE_DATA_DIR, which another shell may not have); '' when it is.
+ */
+export function dataDirArg(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return dataDir === resolveDataDir(undefined, {...env, GATEHOUSE_DATA_DIR: undefined}) ? '' : ` --data-dir ${shellWord(dataDir)}`
+}

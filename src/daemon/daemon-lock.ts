@@ -62,6 +62,6 @@ async function alreadyRunning(dataDir: string): Promise<GatehouseError> {
   }
   return new GatehouseError(
     'CONFLICT',
-    `another gatehouse daemon is running on the data dir ${dataDir} (${who}); stop it with \`gatehouse stop --data-dir ${dataDir}\`, or use another --data-dir`,
+    `another gatehouse daemon is running on the data dir ${dataDir} (${who}); stop it with \`npx gatehouse stop --data-dir ${dataDir}\`, or use another --data-dir`,
   )
 }

@@ -1,6 +1,7 @@
 import {createServer as createHttp, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {createServer as createHttps} from 'node:https'
 import type {AddressInfo} from 'node:net'
+import {GatehouseError} from '../errors.js'
 
 export interface HttpLimits {
   /** Largest request head (request line + headers), bytes; beyond it Node answers 431. */
@@ -60,11 +61,20 @@ export async function listen(
   const server = tls ? createHttps({...options, cert: tls.cert, key: tls.key}, listener) : createHttp(options, listener)
   server.maxConnections = limits.maxConnections
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)))
     server.listen(port, host, () => {
       server.off('error', reject)
       resolve()
     })
   })
   return {server, port: (server.address() as AddressInfo).port}
+}
+
+/** A port that cannot be had is the user's setting, not a crash: a one-line error (exit 11) with what to do. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  if (error.code === 'EADDRINUSE') return new GatehouseError('CONFIG', `${where} is already in use by another program; choose another --port (0: any free port)`)
+  if (error.code === 'EACCES') return new GatehouseError('CONFIG', `not allowed to listen on ${where} (ports below 1024 need privileges); choose another --port`)
+  if (error.code === 'EADDRNOTAVAIL') return new GatehouseError('CONFIG', `${host} is not an address of this machine; choose another --host`)
+  return error
 }

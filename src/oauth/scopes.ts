@@ -16,6 +16,25 @@ export function grantedScopes(requested: string | undefined, allowed: readonly s
 }
 
 /**
+ * The scopes of a client_credentials token (RFC 6749 §4.4.2, §3.3): the client is its own
+ * resource owner, so the server grants what it asked for that it may have, and says so in the
+ * response's `scope` ("the authorization server MAY fully or partially ignore the scope
+ * requested"). MCP clients ask for every scope the metadata lists (MCP authorization §Scope
+ * Selection Strategy: `scopes_supported`), the v2 SDK's ClientCredentialsProvider among them, so
+ * refusing what a client may not have would shut out every client not allowed everything.
+ * Nothing asked: all the client may have. A malformed scope, or nothing of what was asked that
+ * the client may have: `invalid_scope`.
+ */
+export function clientCredentialsScopes(requested: string | undefined, allowed: readonly string[]): string[] {
+  if (requested === undefined || requested.trim() === '') return [...allowed]
+  const asked = [...new Set(requested.split(' ').filter((s) => s !== ''))]
+  for (const s of asked) if (!isScopeToken(s)) throw new InvalidScope(`malformed scope ${JSON.stringify(s)}`)
+  const granted = asked.filter((s) => allowed.includes(s))
+  if (granted.length === 0) throw new InvalidScope(`the client may have none of the scopes asked for (it may have: ${allowed.join(' ') || 'none'})`)
+  return granted
+}
+
+/**
  * The scope parameter of an authorization request without the scopes nobody here knows: RFC
  * 6749 §3.3 lets the server "fully or partially ignore the scope requested", and real clients ask
  * for scopes of their own (Claude: `claudeai`; many: `offline_access`). A scope is known when the

@@ -59,7 +59,7 @@ export function createOwnerLogin({
     csrfMatches: (session: BrowserSession, presented: string | undefined) => sessions.csrfMatches(session, presented),
     async logIn({req, remoteAddress, session, password}: {req: IncomingMessage; remoteAddress: string; session: BrowserSession; password: string}): Promise<LoginResult> {
       const hash = await store.owner.passwordHash()
-      if (!hash) return {ok: false, status: 503, message: 'No owner password is set on this server; run: gatehouse owner set-password'}
+      if (!hash) return {ok: false, status: 503, message: 'No owner password is set on this server; run: npx gatehouse owner set-password (with the daemon\'s --data-dir)'}
       const deviceId = deviceTokenId(hash, deviceCookie.read(req))
       const attempt = await guard.reserve({sessionId: session.id, address: remoteAddress, deviceId})
       if ('retryAfter' in attempt) return {ok: false, status: 429, message: `Too many login attempts; try again in ${attempt.retryAfter} seconds.`, retryAfter: attempt.retryAfter}

@@ -113,3 +113,42 @@ test('MCP requests can be rate-limited per client: 429 with Retry-After, nobody 
   const audit = JSON.parse((await runBin('run', ['audit', '--json', '--client-id', hammer.client_id], {dataDir})).stdout) as Array<Record<string, unknown>>
   assert.equal(audit.filter((e) => e.outcome === 'rate_limited').length, 2)
 })
+
+// The v2 SDK's ClientCredentialsProvider asks for every scope in scopes_supported (MCP
+// authorization §Scope Selection Strategy). A client-credentials token gets the ones the client
+// may have (RFC 6749 §3.3, §4.4.2), so a read-only agent connects in both eras and sees read
+// tools only; asking only for scopes the client may not have is still invalid_scope.
+test('the v2 SDK client of a read-only client connects under a policy (it asks for every scope) and sees only read tools', async (t) => {
+  const {Client, ClientCredentialsProvider, StreamableHTTPClientTransport} = await import('@modelcontextprotocol/client')
+  const dataDir = tempDir(t)
+  const policyFile = join(dataDir, '..', `policy-v2-${process.pid}-${Date.now()}.yaml`)
+  writeFileSync(policyFile, POLICY)
+  t.after(() => import('node:fs').then((fs) => fs.rmSync(policyFile, {force: true})))
+  const reader = await generateClient(dataDir, ['--name', 'reader', '--scope', 'memories:read'])
+  const daemon = await startDaemon(t, {dataDir, args: ['--policy', policyFile]})
+
+  const all = 'memories:read memories:write memories:admin'
+  const res = await fetch(`${daemon.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: {'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${reader.client_id}:${reader.client_secret}`).toString('base64')}`},
+    body: new URLSearchParams({grant_type: 'client_credentials', scope: all}),
+  })
+  assert.equal(res.status, 200)
+  assert.equal(((await res.json()) as {scope: string}).scope, 'memories:read')
+  const none = await fetch(`${daemon.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: {'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${reader.client_id}:${reader.client_secret}`).toString('base64')}`},
+    body: new URLSearchParams({grant_type: 'client_credentials', scope: 'memories:admin'}),
+  })
+  assert.equal(none.status, 400)
+  assert.equal(((await none.json()) as {error: string}).error, 'invalid_scope')
+
+  for (const mode of [{pin: '2026-07-28'}, 'auto'] as const) {
+    const authProvider = new ClientCredentialsProvider({clientId: reader.client_id, clientSecret: reader.client_secret, expectedIssuer: daemon.issuer} as ConstructorParameters<typeof ClientCredentialsProvider>[0])
+    const transport = new StreamableHTTPClientTransport(new URL(`${daemon.issuer}/mcp`), {authProvider})
+    const client = new Client({name: 'v2-reader', version: '1.0.0'}, {versionNegotiation: {mode}} as ConstructorParameters<typeof Client>[1])
+    await client.connect(transport)
+    t.after(() => client.close().catch(() => {}))
+    assert.deepEqual((await client.listTools()).tools.map((x) => x.name).sort(), READ_TOOLS, JSON.stringify(mode))
+  }
+})

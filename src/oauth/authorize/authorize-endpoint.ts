@@ -178,7 +178,7 @@ export function createAuthorizationEndpoint({
       // session, per address or device, in all, with bounded hashes at once (CONTRACT.md; RFC 9700 §4.10).
       const login = await ownerLogin.logIn({req, remoteAddress: ctx.remoteAddress, session, password: params.get('password') ?? ''})
       if (!login.ok) {
-        if (login.status === 503) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: gatehouse owner set-password')
+        if (login.status === 503) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: npx gatehouse owner set-password (with the daemon\'s --data-dir)')
         return showConsent(res, login.status, request, session, requestId, login.message, login.retryAfter ? {'Retry-After': String(login.retryAfter)} : {})
       }
       // Answered meanwhile by a concurrent POST of this session?

@@ -3,7 +3,7 @@ import {signAccessToken} from '../access-token.js'
 import {DEFAULT_ACCESS_TOKEN_TTL} from '../keys/generate.js'
 import type {Keyring} from '../keys/keyring.js'
 import type {ResourceResolver} from '../resource.js'
-import {grantedScopes} from '../scopes.js'
+import {clientCredentialsScopes} from '../scopes.js'
 import type {Grant} from './grant.js'
 
 /**
@@ -14,7 +14,7 @@ export function clientCredentialsGrant({issuer, keyring, clock, resolveResource}
   return {
     type: 'client_credentials',
     async handle({client, params}) {
-      const scopes = grantedScopes(params.get('scope'), client.scopes)
+      const scopes = clientCredentialsScopes(params.get('scope'), client.scopes)
       const audience = resolveResource(params.get('resource'))
       const ttl = client.accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL
       const {token, expiresIn} = await signAccessToken(
