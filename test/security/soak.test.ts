@@ -262,7 +262,13 @@ test('slow clients (slowloris heads, a slow SSE reader) do not starve others', {
   const result = messages.find((m) => m.id === 99)
   assert.ok(result?.result, `the slow reader got its result (${messages.length} messages)`)
   assert.equal(toolText(result.result), `flooded ${FLOOD}`)
-  assert.equal(messages.filter((m) => m.method === 'notifications/message').length, FLOOD, 'and every notification, in one piece')
+  // Every notification that reached this stream arrived whole (each data line parsed above). How
+  // many reach it depends on timing: the SDK server's log lines carry no progress token, so one
+  // is tied to this request only while no other session of the same client has a request in
+  // flight; otherwise it goes to the client's sessions' own streams, never guessed onto a request
+  // (issue 11 item 14; README "A server message never crosses to another client").
+  const logs = messages.filter((m) => m.method === 'notifications/message').length
+  assert.ok(logs > 0 && logs <= FLOOD, `log notifications on the slow stream: ${logs} of ${FLOOD}`)
   assert.equal(daemon.child.exitCode, null, 'the daemon is still running')
 })
 
