@@ -29,9 +29,9 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'tls-key': Flags.string({description: 'PEM private key file for --tls-cert.', env: 'GATEHOUSE_TLS_KEY', dependsOn: ['tls-cert']}),
     'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
     isolation: Flags.string({
-      description: 'client: one MCP server process per OAuth client (default); session: one per session; shared: one for all (stateless servers only).',
+      description: 'client: one MCP server process per OAuth client (default); user: one per person, shared by all of their clients (GATEHOUSE_USER_ID); session: one per session; shared: one for all (stateless servers only).',
       env: 'GATEHOUSE_ISOLATION',
-      options: ['client', 'session', 'shared'],
+      options: ['client', 'user', 'session', 'shared'],
       default: 'client',
     }),
     env: Flags.string({description: 'KEY=VALUE passed to the MCP server process (repeatable); it otherwise gets only PATH, HOME, locale and TZ.', multiple: true}),

@@ -25,7 +25,7 @@ import {join} from 'node:path'
 import type {Clock} from '../clock.js'
 import type {Logger} from '../log.js'
 import {createBearerCheck} from './bearer.js'
-import {childEnv} from './child-env.js'
+import {childEnv, type ChildIdentity} from './child-env.js'
 import {createChildRegistry} from './child-registry.js'
 import {defaultServerSpec} from './default-server.js'
 import {createMcpEndpoint, type EndpointDeps} from './mcp-endpoint.js'
@@ -37,7 +37,7 @@ import {protectedResourceMetadata, type ResourceView} from './resource-metadata.
 import type {Session} from './session.js'
 import {SessionTable} from './sessions.js'
 
-export type Isolation = 'client' | 'session' | 'shared'
+export type Isolation = 'client' | 'session' | 'shared' | 'user'
 
 export interface GatewayLimits {
   maxSessions: number
@@ -121,6 +121,37 @@ export interface Gateway {
   snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}
 }
 
+/**
+ * Which child a session of `principal` goes to. `client`: one per OAuth client; `session`: a fresh
+ * key each time (a child per session); `shared`: one for all; `user` (issue 17): one per person,
+ * so all of that person's clients share it. A token with no person (client credentials) keeps a
+ * child per client in `user` mode: it never joins anyone's.
+ */
+export function isolationKey(isolation: Isolation, principal: Principal, next: () => number): string {
+  switch (isolation) {
+    case 'client':
+      return `client:${principal.clientId}`
+    case 'shared':
+      return 'shared'
+    case 'session':
+      return `session:${next()}`
+    case 'user':
+      return principal.user ? `user:${principal.user.id}` : `client:${principal.clientId}`
+  }
+}
+
+/**
+ * What the child is told about whom it serves (child-env.ts): nothing in `shared`; in `user`
+ * mode, the person (never a token) and, as the client, the one whose session started it (all of
+ * that person's clients share the child, so no client's scopes describe it: none are given).
+ */
+function childIdentity(isolation: Isolation, principal: Principal): ChildIdentity | undefined {
+  if (isolation === 'shared') return undefined
+  if (isolation === 'user' && principal.user) return {clientId: principal.clientId, clientScopes: undefined, userId: principal.user.id}
+  // The client's registered scopes, not this token's: the child outlives the token (child-env.ts).
+  return {clientId: principal.clientId, clientScopes: principal.clientScopes}
+}
+
 /** The session cap of one client: its own setting, else the gateway's, else the default share. */
 export function perClientSessionCap(limits: GatewayLimits, isolation: Isolation, own: number | null | undefined): number {
   if (own !== null && own !== undefined) return own
@@ -162,17 +193,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function spawnFor(key: string, principal: Principal): Multiplexer {
-    // The client's registered scopes, not this token's: the child outlives the token (child-env.ts).
-    const identity = isolation === 'shared' ? undefined : {clientId: principal.clientId, clientScopes: principal.clientScopes}
+    const identity = childIdentity(isolation, principal)
     let spec: {command: string; args: string[]; env: Record<string, string>}
     let prepare: (() => Promise<void>) | undefined
     if (options.command === undefined) {
-      spec = defaultServerSpec(dataDir, identity?.clientId)
+      spec = defaultServerSpec(dataDir, identity === undefined ? undefined : identity.userId !== undefined ? {userId: identity.userId} : identity.clientId)
       prepare = async () => void (await mkdir(join(dataDir, 'memory'), {recursive: true, mode: 0o700}))
     } else {
       spec = {...options.command, env: {}}
     }
-    const tag = `${isolation === 'shared' ? 'shared' : principal.clientId}#${++childSeq}`
+    const tag = `${identity === undefined ? 'shared' : (identity.userId ?? identity.clientId)}#${++childSeq}`
     const mux = new Multiplexer({
       tag,
       spec: {command: spec.command, args: spec.args, env: childEnv(parentEnv, options.env, identity, spec.env)},
@@ -192,7 +222,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         endSessions(attached)
       },
     })
-    origins.set(mux, {clientId: isolation === 'shared' ? null : principal.clientId, startedAt: clock.now()})
+    origins.set(mux, {clientId: identity === undefined || identity.userId !== undefined ? null : principal.clientId, startedAt: clock.now()})
     return mux
   }
 
@@ -223,8 +253,7 @@ export function createGateway(options: GatewayOptions): Gateway {
    */
   function claimChild(principal: Principal): {mux: Multiplexer; release: () => void} | undefined {
     if (closing) throw new Error('the gateway is closing')
-    // In session isolation every session gets a child of its own: a fresh key each time.
-    const key = isolation === 'client' ? `client:${principal.clientId}` : isolation === 'shared' ? 'shared' : `session:${++childSeq}`
+    const key = isolationKey(isolation, principal, () => ++childSeq)
     let mux = multiplexers.get(key)
     if (mux === undefined || mux.dead) {
       let running = 0

@@ -9,9 +9,9 @@
  *   LISTEN/NOTIFY plus a periodic version check. When a backend cannot tell what changed (SQLite,
  *   or a PostgreSQL connection that was lost), it announces `'all'`.
  */
-export type ChangeTopic = 'clients' | 'signingKeys' | 'revokedTokens' | 'grants' | 'consents' | 'owner' | 'secrets'
+export type ChangeTopic = 'clients' | 'signingKeys' | 'revokedTokens' | 'grants' | 'consents' | 'owner' | 'secrets' | 'users'
 
-export const CHANGE_TOPICS: readonly ChangeTopic[] = ['clients', 'signingKeys', 'revokedTokens', 'grants', 'consents', 'owner', 'secrets']
+export const CHANGE_TOPICS: readonly ChangeTopic[] = ['clients', 'signingKeys', 'revokedTokens', 'grants', 'consents', 'owner', 'secrets', 'users']
 
 export type ChangeListener = (topic: ChangeTopic | 'all') => void
 

@@ -123,7 +123,7 @@ export interface AuditRecord extends AuditEvent {
 export interface AuditRepository {
   append(events: readonly AuditEvent[]): Promise<void>
   /** Oldest first. `afterId` for following; `limit` caps the answer. */
-  query(filter: {clientId?: string; since?: number; afterId?: number; limit?: number}): Promise<AuditRecord[]>
+  query(filter: {clientId?: string | undefined; subject?: string | undefined; since?: number | undefined; afterId?: number | undefined; limit?: number | undefined}): Promise<AuditRecord[]>
   /** Deletes events older than `before`; returns how many. */
   prune(before: number): Promise<number>
 }
@@ -247,14 +247,78 @@ export interface ConsentRepository {
   remember(consent: {clientId: string; subject: string; scopes: string[]; at: number}): Promise<void>
   /** Active consents of a client for a subject. */
   active(clientId: string, subject: string): Promise<ConsentRecord[]>
-  list(options: {includeRevoked: boolean}): Promise<ConsentRecord[]>
-  /** Revokes a client's consents and, in the same transaction, the grants made under them. */
-  revokeClient(clientId: string, at: number): Promise<{consents: number; grants: number}>
+  /** Every consent (of one subject, when given). */
+  list(options: {includeRevoked: boolean; subject?: string | undefined}): Promise<ConsentRecord[]>
+  /**
+   * Revokes a client's consents and, in the same transaction, the grants made under them; only
+   * those of one subject when `subject` is given (a member revoking their own).
+   */
+  revokeClient(clientId: string, at: number, subject?: string): Promise<{consents: number; grants: number}>
 }
 
+/**
+ * The owner's password, as the single-password login form and `gatehouse owner set-password` see
+ * it: the password of the primary owner (the oldest active user with role `owner`;
+ * src/store/types.ts UserRepository). Setting it when no owner user exists creates one named
+ * `owner`. Kept as its own interface for the console and the consent page's one-field form.
+ */
 export interface OwnerRepository {
   passwordHash(): Promise<string | undefined>
   setPasswordHash(hash: string, at: number): Promise<void>
+}
+
+export type UserRole = 'owner' | 'member'
+
+/** A person who signs in to approve clients (issue 17). `id` is stable and opaque (`usr_` + 32 hex). */
+export interface UserRecord {
+  id: string
+  /** Unique among users; what people type at the login form and on the command line. */
+  name: string
+  role: UserRole
+  /** scrypt hash (src/owner/password.ts); null for a user who signs in only upstream. */
+  passwordHash: string | null
+  createdAt: number
+  disabledAt: number | null
+}
+
+/** An upstream OpenID Connect identity (issuer + sub, OIDC Core §5.7: the only stable pair) bound to one local user. */
+export interface UserIdentityRecord {
+  issuer: string
+  subject: string
+  userId: string
+  /** The e-mail claim at the last sign-in; for people, never for matching. */
+  email: string | null
+  createdAt: number
+  lastLoginAt: number
+}
+
+export interface UserRepository {
+  /** Throws StoreConflictError when the name (or id) is taken. */
+  insert(user: UserRecord): Promise<void>
+  findById(id: string): Promise<UserRecord | undefined>
+  findByName(name: string): Promise<UserRecord | undefined>
+  /** Every user, oldest first. */
+  list(): Promise<UserRecord[]>
+  /** The primary owner: the oldest active user with role owner. */
+  primaryOwner(): Promise<UserRecord | undefined>
+  setPasswordHash(id: string, hash: string | null): Promise<boolean>
+  /**
+   * Marks the user disabled and, in the same transaction, revokes their active consents and
+   * grants (and the grants' codes and refresh tokens). Null when there is no such active user.
+   */
+  disable(id: string, at: number): Promise<{consents: number; grants: number} | null>
+  /** Deletes the user and their upstream identities after revoking as `disable` does; null when absent. */
+  remove(id: string, at: number): Promise<{consents: number; grants: number} | null>
+  findIdentity(issuer: string, subject: string): Promise<UserIdentityRecord | undefined>
+  /** Binds an upstream identity to a user; StoreConflictError when that (issuer, sub) is bound already. */
+  linkIdentity(identity: UserIdentityRecord): Promise<void>
+  /** Records a sign-in (time, and the e-mail claim as it is now). */
+  touchIdentity(issuer: string, subject: string, email: string | null, at: number): Promise<void>
+  /**
+   * A new user and their upstream identity in one transaction (first sign-in with auto-create):
+   * never a user without the identity that made them. StoreConflictError when either exists.
+   */
+  insertWithIdentity(user: UserRecord, identity: UserIdentityRecord): Promise<void>
 }
 
 /** Clients that registered themselves (RFC 7591) or are described by a metadata document. */
@@ -294,6 +358,7 @@ export interface Store {
   readonly grants: GrantRepository
   readonly consents: ConsentRepository
   readonly owner: OwnerRepository
+  readonly users: UserRepository
   readonly registeredClients: RegisteredClientRepository
   readonly secrets: SecretRepository
   /** Every committed change, this process's and others' (src/store/changes.ts): caches subscribe. */

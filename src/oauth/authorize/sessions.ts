@@ -10,6 +10,8 @@ export interface BrowserSession {
   csrf: string
   /** When the owner logged in with this session; null before. */
   ownerAt: number | null
+  /** Who logged in (a user id, issue 17); absent before login. */
+  userId?: string
   expiresAt: number
 }
 
@@ -120,12 +122,12 @@ export function createSessionStore({
       return e.session
     },
     /** The owner proved the password: a new session id (and CSRF token) carries the login and the parked requests. */
-    login(old: BrowserSession): BrowserSession {
+    login(old: BrowserSession, userId?: string): BrowserSession {
       const before = entry(old.id)
       if (old.ownerAt === null) dropAnonymous(old.id)
       else owner.delete(old.id)
       if (owner.size >= max.maxOwner) owner.delete(owner.keys().next().value!)
-      const session = {id: token(), csrf: token(), ownerAt: clock.now(), expiresAt: clock.now() + sessionTtlMs}
+      const session: BrowserSession = {id: token(), csrf: token(), ownerAt: clock.now(), ...(userId !== undefined ? {userId} : {}), expiresAt: clock.now() + sessionTtlMs}
       owner.set(session.id, {session, address: '', pending: before?.pending ?? new Map()})
       return session
     },

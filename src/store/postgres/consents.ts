@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type {ConsentRecord, ConsentRepository, OwnerRepository} from '../types.js'
+import type {ConsentRecord, ConsentRepository} from '../types.js'
 import {transaction, type Sql} from './connect.js'
 
 interface Row {
@@ -27,33 +27,18 @@ export function createPostgresConsents(sql: Sql, pool: pg.Pool): ConsentReposito
     async active(clientId, subject) {
       return (await sql<Row>('SELECT * FROM consents WHERE client_id = $1 AND subject = $2 AND revoked_at IS NULL', [clientId, subject])).map(fromRow)
     },
-    async list({includeRevoked}) {
-      return (await sql<Row>(`SELECT * FROM consents ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at`)).map(fromRow)
+    async list({includeRevoked, subject}) {
+      const where = [...(includeRevoked ? [] : ['revoked_at IS NULL']), ...(subject !== undefined ? ['subject = $1'] : [])]
+      return (await sql<Row>(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at`, subject !== undefined ? [subject] : [])).map(fromRow)
     },
-    async revokeClient(clientId, at) {
+    async revokeClient(clientId, at, subject) {
+      // A NULL subject matches every subject (the owner revoking a client for everyone).
       return transaction(pool, async (tx) => {
-        const consents = await tx('UPDATE consents SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL RETURNING client_id', [at, clientId])
-        const grants = await tx<{id: string}>(`UPDATE grants SET revoked_at = $1, revoked_reason = 'consent revoked' WHERE client_id = $2 AND revoked_at IS NULL RETURNING id`, [at, clientId])
+        const consents = await tx('UPDATE consents SET revoked_at = $1 WHERE client_id = $2 AND ($3::text IS NULL OR subject = $3) AND revoked_at IS NULL RETURNING client_id', [at, clientId, subject ?? null])
+        const grants = await tx<{id: string}>(`UPDATE grants SET revoked_at = $1, revoked_reason = 'consent revoked' WHERE client_id = $2 AND ($3::text IS NULL OR subject = $3) AND revoked_at IS NULL RETURNING id`, [at, clientId, subject ?? null])
         if (grants.length > 0) await tx('UPDATE tokens SET revoked_at = $1 WHERE family_id = ANY($2::text[]) AND revoked_at IS NULL', [at, grants.map((g) => g.id)])
         return {consents: consents.length, grants: grants.length}
       })
-    },
-  }
-}
-
-/** The owner's password hash (one row). */
-export function createPostgresOwner(sql: Sql): OwnerRepository {
-  return {
-    async passwordHash() {
-      const [row] = await sql<{password_hash: string}>('SELECT password_hash FROM owner WHERE id = 1')
-      return row?.password_hash
-    },
-    async setPasswordHash(hash, at) {
-      await sql(
-        `INSERT INTO owner (id, password_hash, updated_at) VALUES (1, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
-        [hash, at],
-      )
     },
   }
 }

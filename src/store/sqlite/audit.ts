@@ -43,10 +43,11 @@ export function createSqliteAudit(db: Database.Database): AuditRepository {
     async append(events) {
       if (events.length > 0) appendAll.immediate(events)
     },
-    async query({clientId, since, afterId, limit = 10_000}) {
+    async query({clientId, subject, since, afterId, limit = 10_000}) {
       const where: string[] = []
       const args: unknown[] = []
       if (clientId !== undefined) (where.push('client_id = ?'), args.push(clientId))
+      if (subject !== undefined) (where.push('subject = ?'), args.push(subject))
       if (since !== undefined) (where.push('time >= ?'), args.push(since))
       if (afterId !== undefined) (where.push('id > ?'), args.push(afterId))
       const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`
