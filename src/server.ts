@@ -193,6 +193,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       resolveResource,
       scopes: supportedScopes,
       maxBodyBytes,
+      logger,
     })
     cleanup.unshift(() => interactive.close())
     const {revokedGrants} = interactive

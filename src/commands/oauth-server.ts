@@ -6,6 +6,7 @@ import {parseDuration} from '../config/duration.js'
 import {resolveDataDir} from '../config/paths.js'
 import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
+import {upstreamOptions} from '../users/oidc/upstream-flags.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
 
 /** How long SIGTERM/SIGINT may take before the daemon exits regardless: the child kill grace, the HTTP grace, a margin. */
@@ -51,6 +52,14 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'auto-approve': Flags.boolean({description: 'Development only: approve every valid authorization request without the owner. Loopback host and issuer only.', env: 'GATEHOUSE_AUTO_APPROVE', default: false}),
     'refresh-grace': Flags.integer({description: 'Seconds in which a just-rotated refresh token may be retried by its client (lost response).', env: 'GATEHOUSE_REFRESH_GRACE', default: 60, min: 0, max: 600}),
     'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
+    'oidc-issuer': Flags.string({description: 'Let people sign in through this OpenID Connect provider (its issuer URL) on the consent page.', env: 'GATEHOUSE_OIDC_ISSUER', helpGroup: 'SIGN-IN'}),
+    'oidc-client-id': Flags.string({description: 'Gatehouse\'s client id at the provider (redirect URI: ISSUER/oauth/upstream/callback).', env: 'GATEHOUSE_OIDC_CLIENT_ID', helpGroup: 'SIGN-IN'}),
+    'oidc-client-secret-file': Flags.string({description: 'File holding Gatehouse\'s client secret at the provider.', env: 'GATEHOUSE_OIDC_CLIENT_SECRET_FILE', helpGroup: 'SIGN-IN'}),
+    'oidc-allow-email': Flags.string({description: 'Allow this verified e-mail address (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_EMAIL', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
+    'oidc-allow-domain': Flags.string({description: 'Allow verified e-mail addresses of this domain (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_DOMAIN', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
+    'oidc-allow-claim': Flags.string({description: 'Allow ID tokens with this NAME=VALUE claim (a string, or an array containing it: groups). Repeatable.', env: 'GATEHOUSE_OIDC_ALLOW_CLAIM', multiple: true, helpGroup: 'SIGN-IN'}),
+    'oidc-auto-create': Flags.boolean({description: 'Create a member at the first upstream sign-in of an allowed person (needs an allow-list).', env: 'GATEHOUSE_OIDC_AUTO_CREATE', default: false, helpGroup: 'SIGN-IN'}),
+    'oidc-only': Flags.boolean({description: 'Offer only upstream sign-in on the consent page (no password form).', env: 'GATEHOUSE_OIDC_ONLY', default: false, helpGroup: 'SIGN-IN'}),
   }
 
   async run(): Promise<void> {
@@ -91,6 +100,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
         allowPrivateMetadataHosts: flags['allow-private-metadata-hosts'],
         autoApprove: flags['auto-approve'],
         refreshGraceMs: flags['refresh-grace'] * 1000,
+        upstream: upstreamOptions(flags),
       },
     })
     const c = this.colors

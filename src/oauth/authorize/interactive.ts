@@ -19,6 +19,8 @@ import {createClientResolver} from './client-resolver.js'
 import {createCodeIssuer} from './code-issuer.js'
 import {deviceCookie, sessionCookie} from './cookies.js'
 import {createSessionStore, type SessionLimits} from './sessions.js'
+import {createUpstreamLogin, UPSTREAM_CALLBACK_PATH, UPSTREAM_START_PATH, type UpstreamOptions} from '../../users/oidc/upstream-login.js'
+import type {Logger} from '../../log.js'
 
 export interface InteractiveOptions {
   /** Development only: approve every valid request without the owner (loopback issuer and bind only). */
@@ -45,6 +47,8 @@ export interface InteractiveOptions {
   ownerLogin?: Partial<OwnerLoginLimits>
   /** Bounds of the in-memory browser sessions (src/oauth/authorize/sessions.ts). */
   browserSessions?: Partial<SessionLimits>
+  /** Sign-in through an upstream OpenID Connect provider (src/users/oidc/upstream-login.ts). */
+  upstream?: UpstreamOptions
 }
 
 export const interactiveDefaults = {
@@ -70,6 +74,7 @@ export async function createInteractiveAuthorization({
   resolveResource,
   scopes,
   maxBodyBytes,
+  logger,
 }: {
   options: InteractiveOptions
   issuer: string
@@ -83,6 +88,7 @@ export async function createInteractiveAuthorization({
   /** Scopes this server offers; a function, as a policy reload changes them. */
   scopes: () => readonly string[]
   maxBodyBytes: number
+  logger: Logger
 }) {
   const autoApprove = options.autoApprove ?? false
   if (autoApprove && !(isLoopbackAddress(issuerUrl.hostname) && isLoopbackAddress(host))) {
@@ -128,6 +134,13 @@ export async function createInteractiveAuthorization({
     ? {resolve: async (url: string, context: {remoteAddress: string}) => (await (loading ??= loadDocuments())).resolve(url, context)}
     : undefined
 
+  const sessions = createSessionStore({clock, limits: options.browserSessions ?? {}})
+  const cookie = sessionCookie({secure: issuerUrl.protocol === 'https:'})
+  // Upstream sign-in resumes the consent request the endpoint parked: bound once both exist.
+  let resume: ReturnType<typeof createAuthorizationEndpoint>['resume'] | undefined
+  const upstream = options.upstream
+    ? createUpstreamLogin({options: options.upstream, issuer, store, clock, logger, sessions, cookie, resume: (...args) => resume!(...args)})
+    : undefined
   const authorize = createAuthorizationEndpoint({
     issuer,
     store,
@@ -135,15 +148,17 @@ export async function createInteractiveAuthorization({
     resolveClient: createClientResolver({clients, metadataDocuments: documents}),
     resolveResource,
     supportedScopes: scopes,
-    sessions: createSessionStore({clock, limits: options.browserSessions ?? {}}),
-    cookie: sessionCookie({secure: issuerUrl.protocol === 'https:'}),
+    sessions,
+    cookie,
     deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
     issueCode: createCodeIssuer({store, clock}),
     loginGuard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock}),
     autoApprove,
     maxBodyBytes,
     action: `${issuer}/oauth/authorize`,
+    upstream: upstream && {startUrl: upstream.startUrl, label: upstream.label, passwords: !options.upstream!.only},
   })
+  resume = authorize.resume
   const register = registration
     ? createRegistrationEndpoint({
         store,
@@ -161,6 +176,9 @@ export async function createInteractiveAuthorization({
   const routes: Route[] = []
   for (const path of ['/oauth/authorize', '/authorize']) {
     routes.push({method: 'GET', path, cors: 'none', handler: authorize.get}, {method: 'POST', path, cors: 'none', handler: authorize.post})
+  }
+  if (upstream) {
+    routes.push({method: 'GET', path: UPSTREAM_START_PATH, cors: 'none', handler: upstream.start}, {method: 'GET', path: UPSTREAM_CALLBACK_PATH, cors: 'none', handler: upstream.callback})
   }
   if (register) for (const path of ['/oauth/register', '/register']) routes.push({method: 'POST', path, cors: 'public', handler: register})
 
