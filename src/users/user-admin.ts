@@ -57,6 +57,24 @@ export function createUserAdmin({store, clock, newId = () => newUserId()}: {stor
       if (!r) throw new GatehouseError('NOT_FOUND', `user ${JSON.stringify(user.name)} is already disabled`)
       return {user, ...r}
     },
+    /**
+     * Binds an upstream OpenID Connect identity (issuer + sub, OIDC Core §5.7) to a user, so they
+     * can sign in upstream without --oidc-auto-create. CONFLICT when that identity is bound already.
+     */
+    async link(ref: string, {issuer, subject}: {issuer: string; subject: string}): Promise<UserRecord> {
+      const user = await find(ref)
+      if (!/^https?:\/\/\S+$/.test(issuer)) throw invalidInput(`--issuer must be the provider's issuer URL (got ${JSON.stringify(issuer)})`)
+      if (subject === '' || subject.length > 255) throw invalidInput('--subject must be the upstream sub claim (1 to 255 characters)')
+      const bound = await store.users.findIdentity(issuer, subject)
+      if (bound) throw new GatehouseError('CONFLICT', `that upstream identity already belongs to ${bound.userId === user.id ? user.name : 'another user'}`)
+      try {
+        await store.users.linkIdentity({issuer, subject, userId: user.id, email: null, createdAt: clock.now(), lastLoginAt: clock.now()})
+      } catch (error) {
+        if (error instanceof StoreConflictError) throw new GatehouseError('CONFLICT', 'that upstream identity is already linked')
+        throw error
+      }
+      return user
+    },
     /** Removes a user (revoking as `disable` does) and their upstream identities; the name becomes free. */
     async remove(ref: string): Promise<{user: UserRecord; consents: number; grants: number}> {
       const user = await find(ref)
