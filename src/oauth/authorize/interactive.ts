@@ -19,6 +19,8 @@ import {createClientResolver} from './client-resolver.js'
 import {createCodeIssuer} from './code-issuer.js'
 import {deviceCookie, sessionCookie} from './cookies.js'
 import {createSessionStore, type SessionLimits} from './sessions.js'
+import {ACCOUNT_PATH, createAccountPage} from './account-page.js'
+import {createPasswordLogin} from '../../users/password-login.js'
 import {createUpstreamLogin, UPSTREAM_CALLBACK_PATH, UPSTREAM_START_PATH, type UpstreamOptions} from '../../users/oidc/upstream-login.js'
 import type {Logger} from '../../log.js'
 
@@ -135,6 +137,9 @@ export async function createInteractiveAuthorization({
     : undefined
 
   const sessions = createSessionStore({clock, limits: options.browserSessions ?? {}})
+  // One set of login budgets for the consent page and the account page.
+  const loginGuard = createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock})
+  const devices = deviceCookie({secure: issuerUrl.protocol === 'https:'})
   const cookie = sessionCookie({secure: issuerUrl.protocol === 'https:'})
   // Upstream sign-in resumes the consent request the endpoint parked: bound once both exist.
   let resume: ReturnType<typeof createAuthorizationEndpoint>['resume'] | undefined
@@ -150,9 +155,9 @@ export async function createInteractiveAuthorization({
     supportedScopes: scopes,
     sessions,
     cookie,
-    deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
+    deviceCookie: devices,
     issueCode: createCodeIssuer({store, clock}),
-    loginGuard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock}),
+    loginGuard,
     autoApprove,
     maxBodyBytes,
     action: `${issuer}/oauth/authorize`,
@@ -177,6 +182,8 @@ export async function createInteractiveAuthorization({
   for (const path of ['/oauth/authorize', '/authorize']) {
     routes.push({method: 'GET', path, cors: 'none', handler: authorize.get}, {method: 'POST', path, cors: 'none', handler: authorize.post})
   }
+  const account = createAccountPage({store, clock, sessions, cookie, deviceCookie: devices, login: createPasswordLogin({store, guard: loginGuard}), maxBodyBytes, action: `${issuer}${ACCOUNT_PATH}`})
+  routes.push({method: 'GET', path: ACCOUNT_PATH, cors: 'none', handler: account.get}, {method: 'POST', path: ACCOUNT_PATH, cors: 'none', handler: account.post})
   if (upstream) {
     routes.push({method: 'GET', path: UPSTREAM_START_PATH, cors: 'none', handler: upstream.start}, {method: 'GET', path: UPSTREAM_CALLBACK_PATH, cors: 'none', handler: upstream.callback})
   }

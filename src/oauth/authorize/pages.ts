@@ -106,3 +106,35 @@ ${v.needsPassword && v.passwords !== false ? `<label for="username">User name <s
 </form>
 ${v.upstream ? `<p class="upstream"><a class="button" href="${escapeHtml(v.upstream.url)}">${shown(v.upstream.label)}</a></p>` : ''}`
 }
+
+export interface AccountView {
+  action: string
+  csrf: string
+  error?: string | undefined
+  user: {name: string; role: string} | undefined
+  consents: Array<{clientId: string; clientName: string; subject: string; userName: string; scopes: string[]; createdAt: string}>
+}
+
+/** The account page (issue 17): a login form, or the signed-in person's approvals with revoke buttons. */
+export function accountPage(v: AccountView) {
+  const form = (fields: string, button: string) =>
+    `<form method="post" action="${escapeHtml(v.action)}"><input type="hidden" name="csrf_token" value="${escapeHtml(v.csrf)}">${fields}<div class="buttons">${button}</div></form>`
+  if (!v.user) {
+    return () => `<h1>Your approvals</h1>${v.error ? `<p class="error">${escapeHtml(v.error)}</p>` : ''}
+${form(
+  '<input type="hidden" name="action" value="login"><label for="username">User name</label><input type="text" id="username" name="username" autocomplete="username" maxlength="64"><label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password">',
+  '<button class="approve" type="submit">Sign in</button>',
+)}`
+  }
+  const user = v.user
+  const owner = user.role === 'owner'
+  const rows = v.consents
+    .map(
+      (c) => `<li>${owner ? `<strong>${isolated(c.userName)}</strong>: ` : ''}${isolated(c.clientName)} (<code>${isolated(c.clientId, 'ltr')}</code>), ${c.scopes.map((s) => `<code>${isolated(s, 'ltr')}</code>`).join(' ') || '(no scope)'}, since ${escapeHtml(c.createdAt)} UTC
+${form(`<input type="hidden" name="action" value="revoke"><input type="hidden" name="client_id" value="${escapeHtml(c.clientId)}"><input type="hidden" name="subject" value="${escapeHtml(c.subject)}">`, '<button type="submit" class="revoke">Revoke</button>')}</li>`,
+    )
+    .join('')
+  return () => `<h1>Your approvals</h1>${v.error ? `<p class="error">${escapeHtml(v.error)}</p>` : ''}
+<p class="who">Signed in as <strong>${isolated(user.name)}</strong> (${escapeHtml(user.role)}).${owner ? ' As an owner you see everyone\'s approvals.' : ''}</p>
+${rows ? `<ul>${rows}</ul>` : '<p>No approvals.</p>'}`
+}
