@@ -73,6 +73,21 @@ test('sub is the person (interactive) or the client (client credentials), and in
     assert.match(r.text!, /Wrong user name or password/)
   }
 
+  // A signed-in browser: the page names the person; "Not you?" gives a fresh session and the login form.
+  const browser = consentBrowser(s.issuer)
+  const first = await browser.open({client_id: web.client_id, redirect_uri: WEB})
+  assert.equal((await browser.decide(first, {decision: 'approve', username: 'alice', password: 'alice password 123'})).status, 303)
+  // Another client she has not approved yet: the page, naming her.
+  const other = await s.client({name: 'other', grantTypes: ['authorization_code'], redirectUris: [WEB]})
+  const second = await browser.open({client_id: other.client_id, redirect_uri: WEB})
+  assert.equal(second.status, 200)
+  assert.match(second.text, /Signed in as <strong><bdi dir="auto">alice<\/bdi><\/strong>/)
+  assert.doesNotMatch(second.text, /name="password"/)
+  const switched = await browser.decide(second, {decision: 'switch'})
+  assert.equal(switched.status, 200)
+  assert.match(switched.text, /name="username"/)
+  assert.doesNotMatch(switched.text, /Signed in as/)
+
   // Disabled: the token is refused at introspection at once, even by a cached verifier.
   await users.disable('alice')
   assert.equal((await introspect(web, asAlice.access!)).active, false)

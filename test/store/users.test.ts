@@ -191,7 +191,8 @@ for (const backend of backends) {
       // Remove: the name becomes free; the identity links go with it.
       await a.users.linkIdentity({issuer: 'https://idp', subject: 's-alice', userId: alice.id, email: 'a@x', createdAt: 1, lastLoginAt: 1})
       await assert.rejects(b.users.linkIdentity({issuer: 'https://idp', subject: 's-alice', userId: bob.id, email: null, createdAt: 1, lastLoginAt: 1}), (e: unknown) => e instanceof StoreConflictError)
-      await admin.remove('alice')
+      // Another process hears user changes (the verifier's user cache reloads on them).
+      await heard(b, 'users', () => admin.remove('alice'))
       assert.equal(await b.users.findIdentity('https://idp', 's-alice'), undefined)
       assert.equal(await b.users.findByName('alice'), undefined)
       await admin.add({name: 'alice'})
