@@ -247,8 +247,8 @@ export interface ConsentRepository {
   remember(consent: {clientId: string; subject: string; scopes: string[]; at: number}): Promise<void>
   /** Active consents of a client for a subject. */
   active(clientId: string, subject: string): Promise<ConsentRecord[]>
-  /** Every consent (of one subject, when given). */
-  list(options: {includeRevoked: boolean; subject?: string | undefined}): Promise<ConsentRecord[]>
+  /** Every consent (of one subject, or of one client, when given). */
+  list(options: {includeRevoked: boolean; subject?: string | undefined; clientId?: string | undefined}): Promise<ConsentRecord[]>
   /**
    * Revokes a client's consents and, in the same transaction, the grants made under them; only
    * those of one subject when `subject` is given (a member revoking their own).

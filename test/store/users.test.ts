@@ -184,6 +184,9 @@ for (const backend of backends) {
       // Consents per person: alice sees and revokes only her own.
       const consents = createConsentAdmin({store: b, clock})
       assert.deepEqual((await consents.list({includeRevoked: false, user: 'alice'})).map((c) => c.userName), ['alice'])
+      assert.deepEqual((await b.consents.list({includeRevoked: true, clientId: client.id})).map((c) => c.subject).sort(), [alice.id, bob.id].sort())
+      assert.deepEqual((await b.consents.list({includeRevoked: false, clientId: client.id})).map((c) => c.subject), [alice.id])
+      assert.deepEqual(await b.consents.list({includeRevoked: false, clientId: 'gtc_nobody'}), [])
       await a.consents.remember({clientId: client.id, subject: 'usr_' + 'f'.repeat(32), scopes: ['mcp'], at: clock.now()})
       const r = await consents.revoke(client.id, {user: 'alice'})
       assert.deepEqual([r.consents, r.grants], [1, 1])

@@ -134,7 +134,7 @@ export function createAuthorizationEndpoint({
    */
   async function trusted(client: ClientRecord): Promise<boolean> {
     if (autoApprove || client.registration === 'cli') return true
-    return (await store.consents.list({includeRevoked: false})).some((c) => c.clientId === client.id)
+    return (await store.consents.list({includeRevoked: false, clientId: client.id})).length > 0
   }
 
   function showConsent(res: ServerResponse, status: number, request: AuthorizationRequest, session: BrowserSession, requestId: string, user: UserRecord | undefined, error?: string, headers: Record<string, string | string[]> = {}) {

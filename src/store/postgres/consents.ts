@@ -27,9 +27,12 @@ export function createPostgresConsents(sql: Sql, pool: pg.Pool): ConsentReposito
     async active(clientId, subject) {
       return (await sql<Row>('SELECT * FROM consents WHERE client_id = $1 AND subject = $2 AND revoked_at IS NULL', [clientId, subject])).map(fromRow)
     },
-    async list({includeRevoked, subject}) {
-      const where = [...(includeRevoked ? [] : ['revoked_at IS NULL']), ...(subject !== undefined ? ['subject = $1'] : [])]
-      return (await sql<Row>(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at`, subject !== undefined ? [subject] : [])).map(fromRow)
+    async list({includeRevoked, subject, clientId}) {
+      const where: string[] = includeRevoked ? [] : ['revoked_at IS NULL']
+      const args: string[] = []
+      if (subject !== undefined) (args.push(subject), where.push(`subject = $${args.length}`))
+      if (clientId !== undefined) (args.push(clientId), where.push(`client_id = $${args.length}`))
+      return (await sql<Row>(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at`, args)).map(fromRow)
     },
     async revokeClient(clientId, at, subject) {
       // A NULL subject matches every subject (the owner revoking a client for everyone).

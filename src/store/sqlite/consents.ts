@@ -25,6 +25,8 @@ export function createSqliteConsents(db: Database.Database): ConsentRepository {
   const listAll = db.prepare<[], Row>('SELECT * FROM consents ORDER BY created_at')
   const listActiveOf = db.prepare<[string], Row>('SELECT * FROM consents WHERE revoked_at IS NULL AND subject = ? ORDER BY created_at')
   const listAllOf = db.prepare<[string], Row>('SELECT * FROM consents WHERE subject = ? ORDER BY created_at')
+  const listActiveForClient = db.prepare<[string], Row>('SELECT * FROM consents WHERE revoked_at IS NULL AND client_id = ? ORDER BY created_at')
+  const listAllForClient = db.prepare<[string], Row>('SELECT * FROM consents WHERE client_id = ? ORDER BY created_at')
   // A NULL subject matches every subject (the owner revoking a client for everyone).
   const revokeConsents = db.prepare('UPDATE consents SET revoked_at = ? WHERE client_id = ? AND (? IS NULL OR subject = ?) AND revoked_at IS NULL')
   const revokeGrants = db.prepare<[number, string, string | null, string | null], string>(
@@ -44,7 +46,11 @@ export function createSqliteConsents(db: Database.Database): ConsentRepository {
     async active(clientId, subject) {
       return active.all(clientId, subject).map(fromRow)
     },
-    async list({includeRevoked, subject}) {
+    async list({includeRevoked, subject, clientId}) {
+      if (clientId !== undefined) {
+        const rows = (includeRevoked ? listAllForClient : listActiveForClient).all(clientId).map(fromRow)
+        return subject === undefined ? rows : rows.filter((c) => c.subject === subject)
+      }
       if (subject !== undefined) return (includeRevoked ? listAllOf : listActiveOf).all(subject).map(fromRow)
       return (includeRevoked ? listAll : listActive).all().map(fromRow)
     },
