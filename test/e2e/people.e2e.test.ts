@@ -162,7 +162,9 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
     rows = JSON.parse((await runBin('run', ['audit', '--user', 'alice', '--json'], {dataDir})).stdout)
     return rows.some((r) => r.name === 'delete_entities' && r.outcome === 'ok')
   })
-  assert.ok(rows.length > 0 && rows.every((r) => r.subject === id.alice && r.user === 'alice'), 'only Alice\'s events')
+  assert.ok(rows.length > 0 && rows.every((r) => r.subject === id.alice), 'only Alice\'s events')
+  assert.ok(rows.filter((r) => (r as {event?: string}).event === 'mcp.request').every((r) => r.user === 'alice'), 'requests name her')
+  assert.ok(rows.some((r) => (r as {event?: string}).event === 'token.issued'), 'and the tokens issued to her clients')
   const bobRows = JSON.parse((await runBin('run', ['audit', '--user', 'bob', '--json'], {dataDir})).stdout) as typeof rows
   assert.ok(bobRows.some((r) => r.name === 'delete_entities' && r.outcome === 'forbidden'), JSON.stringify(bobRows.map((r) => [r.method, r.name, r.outcome])))
   const consents = JSON.parse((await runBin('run', ['consents', 'list', '--user', 'bob', '--json'], {dataDir})).stdout) as Array<{user_name: string; client_name: string}>
