@@ -37,6 +37,7 @@ import {createInteractiveAuthorization, type InteractiveOptions} from './oauth/a
 import {createUsageRecorder} from './oauth/usage-recorder.js'
 import {createClientAdmin, DEFAULT_SCOPES} from './clients/admin.js'
 import {openStore, type PostgresOptions} from './store/open-store.js'
+import {loadUserDirectory} from './users/user-directory.js'
 import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
 import {packageVersion, publishDaemon} from './daemon/publish.js'
@@ -214,10 +215,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       maxBodyBytes,
       budgets,
       shared,
+      logger,
     })
     cleanup.unshift(() => interactive.close())
     const {revokedGrants} = interactive
-    const verifier = createTokenVerifier({issuer, audiences: resources, keyring, clients, revocations, clock, revokedGrants})
+    const users = await loadUserDirectory({store})
+    cleanup.unshift(async () => users.close())
+    const verifier = createTokenVerifier({issuer, audiences: resources, keyring, clients, revocations, clock, revokedGrants, users})
 
     const grants = [clientCredentialsGrant({issuer, keyring, clock, resolveResource}), ...interactive.grants]
     // One document per served name (RFC 8414 §3.3: `issuer` is the URL the client used). The
@@ -280,6 +284,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           clientId: e.principal.clientId,
           subject: e.principal.subject,
           sessionId: e.sessionId,
+          ...(e.principal.user ? {detail: {user: e.principal.user.name}} : {}),
           method: e.method,
           name: e.name,
           outcome: e.outcome,

@@ -11,6 +11,8 @@ export function auditJson(r: AuditRecord) {
     event: r.event,
     client_id: r.clientId,
     subject: r.subject ?? null,
+    // The person's name when the request was theirs (issue 17); the id is `subject`.
+    user: typeof r.detail?.user === 'string' ? r.detail.user : null,
     session_id: r.sessionId ?? null,
     method: r.method ?? null,
     name: r.name ?? null,

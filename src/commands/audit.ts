@@ -3,6 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {auditJson, auditLine, auditTable} from '../cli/audit-view.js'
 import {BaseCommand, jsonFlag} from '../cli/base-command.js'
 import {parseSince} from '../cli/time.js'
+import {createUserAdmin} from '../users/user-admin.js'
 
 export default class Audit extends BaseCommand {
   static override summary = 'Show the audit trail: MCP requests, tokens issued, refused and revoked, admin actions.'
@@ -11,9 +12,11 @@ export default class Audit extends BaseCommand {
     '<%= config.bin %> audit --since 1h',
     '<%= config.bin %> audit --client-id gtc_... --json',
     '<%= config.bin %> audit --follow',
+    '<%= config.bin %> audit --user alice --since 1d',
   ]
   static override flags = {
     'client-id': Flags.string({description: 'Only this client\'s events.'}),
+    user: Flags.string({description: 'Only events of this person (user name or id): requests made with their tokens.'}),
     since: Flags.string({description: 'Only events since this ISO 8601 time or age (30m, 2h, 7d).'}),
     limit: Flags.integer({description: 'At most this many events (the oldest first).', default: 1000, min: 1}),
     follow: Flags.boolean({char: 'f', description: 'Keep printing new events as they are written.', default: false}),
@@ -25,6 +28,7 @@ export default class Audit extends BaseCommand {
     const store = await this.openStore(flags)
     const filter = {
       clientId: flags['client-id'],
+      subject: flags.user === undefined ? undefined : (await createUserAdmin({store, clock: this.clock}).find(flags.user)).id,
       since: flags.since === undefined ? undefined : parseSince(flags.since, this.clock.now()),
     }
     const rows = await store.audit.query({...filter, limit: flags.limit})

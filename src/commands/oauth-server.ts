@@ -6,6 +6,7 @@ import {parseDuration} from '../config/duration.js'
 import {dataDirArg} from '../config/paths.js'
 import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
+import {upstreamOptions} from '../users/oidc/upstream-flags.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
 import {consolePath} from '../console/console.js'
 
@@ -31,9 +32,9 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
     'node-id': Flags.string({description: 'This node\'s name behind a load balancer (letters, digits, - and _; at most 32): MCP session ids start with it, so the balancer can route a session to its node. Default: random at each start.', env: 'GATEHOUSE_NODE_ID'}),
     isolation: Flags.string({
-      description: 'client: one MCP server process per OAuth client (default); session: one per session; shared: one for all (stateless servers only).',
+      description: 'client: one MCP server process per OAuth client (default); user: one per person, shared by all of their clients (GATEHOUSE_USER_ID); session: one per session; shared: one for all (stateless servers only).',
       env: 'GATEHOUSE_ISOLATION',
-      options: ['client', 'session', 'shared'],
+      options: ['client', 'user', 'session', 'shared'],
       default: 'client',
     }),
     env: Flags.string({description: 'KEY=VALUE passed to the MCP server process (repeatable); it otherwise gets only PATH, HOME, locale and TZ.', multiple: true}),
@@ -55,6 +56,14 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     console: Flags.boolean({description: 'The owner\'s console in the browser (owner login); --no-console turns it off.', env: 'GATEHOUSE_CONSOLE', default: true, allowNo: true}),
     'console-path': Flags.string({description: 'Where the owner\'s console lives.', env: 'GATEHOUSE_CONSOLE_PATH', default: '/console'}),
     'log-level': Flags.string({description: 'Least severe level logged.', env: 'GATEHOUSE_LOG_LEVEL', options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
+    'oidc-issuer': Flags.string({description: 'Let people sign in through this OpenID Connect provider (its issuer URL) on the consent page.', env: 'GATEHOUSE_OIDC_ISSUER', helpGroup: 'SIGN-IN'}),
+    'oidc-client-id': Flags.string({description: 'Gatehouse\'s client id at the provider (redirect URI: ISSUER/oauth/upstream/callback).', env: 'GATEHOUSE_OIDC_CLIENT_ID', helpGroup: 'SIGN-IN'}),
+    'oidc-client-secret-file': Flags.string({description: 'File holding Gatehouse\'s client secret at the provider.', env: 'GATEHOUSE_OIDC_CLIENT_SECRET_FILE', helpGroup: 'SIGN-IN'}),
+    'oidc-allow-email': Flags.string({description: 'Allow this verified e-mail address (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_EMAIL', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
+    'oidc-allow-domain': Flags.string({description: 'Allow verified e-mail addresses of this domain (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_DOMAIN', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
+    'oidc-allow-claim': Flags.string({description: 'Allow ID tokens with this NAME=VALUE claim (a string, or an array containing it: groups). Repeatable.', env: 'GATEHOUSE_OIDC_ALLOW_CLAIM', multiple: true, helpGroup: 'SIGN-IN'}),
+    'oidc-auto-create': Flags.boolean({description: 'Create a member at the first upstream sign-in of an allowed person (needs an allow-list).', env: 'GATEHOUSE_OIDC_AUTO_CREATE', default: false, helpGroup: 'SIGN-IN'}),
+    'oidc-only': Flags.boolean({description: 'Offer only upstream sign-in on the consent page (no password form).', env: 'GATEHOUSE_OIDC_ONLY', default: false, helpGroup: 'SIGN-IN'}),
   }
 
   async run(): Promise<void> {
@@ -97,6 +106,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
         allowPrivateMetadataHosts: flags['allow-private-metadata-hosts'],
         autoApprove: flags['auto-approve'],
         refreshGraceMs: flags['refresh-grace'] * 1000,
+        upstream: upstreamOptions(flags),
       },
     })
     const c = this.colors

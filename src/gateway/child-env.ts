@@ -16,6 +16,11 @@ export interface ChildIdentity {
   clientId: string
   /** The client's registered scopes; undefined: GATEHOUSE_SCOPES is not set. */
   clientScopes: readonly string[] | undefined
+  /**
+   * The person the child serves in `--isolation user` (issue 17): GATEHOUSE_USER_ID, their stable
+   * id. Then GATEHOUSE_CLIENT_ID is not set: every client of that person shares the child.
+   */
+  userId?: string | undefined
 }
 
 export function childEnv(
@@ -30,7 +35,12 @@ export function childEnv(
     if (inherited.has(key) || key.startsWith('LC_')) env[key] = value
   }
   Object.assign(env, extra, own)
-  if (identity) {
+  delete env.GATEHOUSE_USER_ID
+  if (identity?.userId !== undefined) {
+    env.GATEHOUSE_USER_ID = identity.userId
+    delete env.GATEHOUSE_CLIENT_ID
+    delete env.GATEHOUSE_SCOPES
+  } else if (identity) {
     env.GATEHOUSE_CLIENT_ID = identity.clientId
     if (identity.clientScopes) env.GATEHOUSE_SCOPES = identity.clientScopes.join(' ')
     else delete env.GATEHOUSE_SCOPES

@@ -26,8 +26,10 @@ export function memoryFileName(clientId: string): string {
   return `client-${hash}.jsonl`
 }
 
-export function defaultServerSpec(dataDir: string, clientId: string | undefined): {command: string; args: string[]; env: Record<string, string>} {
-  const file = clientId === undefined ? 'shared.jsonl' : memoryFileName(clientId)
+/** `owner`: a client id (one memory per client), `{userId}` (one memory per person, --isolation user), or undefined (shared). */
+export function defaultServerSpec(dataDir: string, owner: string | {userId: string} | undefined): {command: string; args: string[]; env: Record<string, string>} {
+  // User ids (usr_ + hex) never collide with client ids (gtc_..., URLs) or 'shared'.
+  const file = owner === undefined ? 'shared.jsonl' : typeof owner === 'string' ? memoryFileName(owner) : memoryFileName(owner.userId)
   return {
     command: process.execPath,
     args: [defaultServerScript()],

@@ -26,7 +26,7 @@ import {join} from 'node:path'
 import type {Clock} from '../clock.js'
 import type {Logger} from '../log.js'
 import {createBearerCheck} from './bearer.js'
-import {childEnv} from './child-env.js'
+import {childEnv, type ChildIdentity} from './child-env.js'
 import {createChildRegistry} from './child-registry.js'
 import {defaultServerSpec} from './default-server.js'
 import {createMcpEndpoint, type EndpointDeps} from './mcp-endpoint.js'
@@ -43,7 +43,7 @@ import {createModernEra} from './modern/modern-endpoint.js'
 import {Refusal} from './policy-step.js'
 import {ErrorCode} from './json-rpc.js'
 
-export type Isolation = 'client' | 'session' | 'shared'
+export type Isolation = 'client' | 'session' | 'shared' | 'user'
 
 export interface GatewayLimits {
   maxSessions: number
@@ -146,6 +146,37 @@ export interface ChildSnapshot {
   stderr: string[]
 }
 
+/**
+ * Which child a session of `principal` goes to. `client`: one per OAuth client; `session`: a fresh
+ * key each time (a child per session); `shared`: one for all; `user` (issue 17): one per person,
+ * so all of that person's clients share it. A token with no person (client credentials) keeps a
+ * child per client in `user` mode: it never joins anyone's.
+ */
+export function isolationKey(isolation: Isolation, principal: Principal, next: () => number): string {
+  switch (isolation) {
+    case 'client':
+      return `client:${principal.clientId}`
+    case 'shared':
+      return 'shared'
+    case 'session':
+      return `session:${next()}`
+    case 'user':
+      return principal.user ? `user:${principal.user.id}` : `client:${principal.clientId}`
+  }
+}
+
+/**
+ * What the child is told about whom it serves (child-env.ts): nothing in `shared`; in `user`
+ * mode, the person (never a token) and, as the client, the one whose session started it (all of
+ * that person's clients share the child, so no client's scopes describe it: none are given).
+ */
+function childIdentity(isolation: Isolation, principal: Principal): ChildIdentity | undefined {
+  if (isolation === 'shared') return undefined
+  if (isolation === 'user' && principal.user) return {clientId: principal.clientId, clientScopes: undefined, userId: principal.user.id}
+  // The client's registered scopes, not this token's: the child outlives the token (child-env.ts).
+  return {clientId: principal.clientId, clientScopes: principal.clientScopes}
+}
+
 /** The session cap of one client: its own setting, else the gateway's, else the default share. */
 export function perClientSessionCap(limits: GatewayLimits, isolation: Isolation, own: number | null | undefined): number {
   if (own !== null && own !== undefined) return own
@@ -199,17 +230,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function spawnFor(key: string, principal: Principal): Multiplexer {
-    // The client's registered scopes, not this token's: the child outlives the token (child-env.ts).
-    const identity = isolation === 'shared' ? undefined : {clientId: principal.clientId, clientScopes: principal.clientScopes}
+    const identity = childIdentity(isolation, principal)
     let spec: {command: string; args: string[]; env: Record<string, string>}
     let prepare: (() => Promise<void>) | undefined
     if (options.command === undefined) {
-      spec = defaultServerSpec(dataDir, identity?.clientId)
+      spec = defaultServerSpec(dataDir, identity === undefined ? undefined : identity.userId !== undefined ? {userId: identity.userId} : identity.clientId)
       prepare = async () => void (await mkdir(join(dataDir, 'memory'), {recursive: true, mode: 0o700}))
     } else {
       spec = {...options.command, env: {}}
     }
-    const tag = `${isolation === 'shared' ? 'shared' : principal.clientId}#${++childSeq}`
+    const tag = `${identity === undefined ? 'shared' : (identity.userId ?? identity.clientId)}#${++childSeq}`
     const mux = new Multiplexer({
       tag,
       spec: {command: spec.command, args: spec.args, env: childEnv(parentEnv, options.env, identity, spec.env)},
@@ -231,10 +261,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         endSessions(attached)
       },
     })
-    const startKey = isolation === 'shared' ? '' : principal.clientId
+    const startKey = isolation === 'shared' ? '' : (identity?.userId ?? principal.clientId)
     const started = starts.get(startKey) ?? 0
     starts.set(startKey, started + 1)
-    origins.set(mux, {clientId: isolation === 'shared' ? null : principal.clientId, startedAt: clock.now(), restarts: isolation === 'session' ? 0 : started})
+    origins.set(mux, {clientId: identity === undefined || identity.userId !== undefined ? null : principal.clientId, startedAt: clock.now(), restarts: isolation === 'session' ? 0 : started})
     return mux
   }
 
@@ -267,8 +297,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (closing) throw new Error('the gateway is closing')
     // In session isolation every session gets a child of its own: a fresh key each time. 2026
     // requests have no session: in that mode one child serves a client's 2026 requests.
-    const key =
-      isolation === 'client' ? `client:${principal.clientId}` : isolation === 'shared' ? 'shared' : modern ? `modern:${principal.clientId}` : `session:${++childSeq}`
+    const key = modern && isolation === 'session' ? `modern:${principal.clientId}` : isolationKey(isolation, principal, () => ++childSeq)
     let mux = multiplexers.get(key)
     if (mux === undefined || mux.dead) {
       let running = 0

@@ -123,7 +123,11 @@ export function createMcpEndpoint(deps: EndpointDeps) {
       return undefined
     }
     // Unknown, expired, ended, or another client's: all "not found" (§Session Management, 3).
-    const session = sessions.find(id, principal.clientId)
+    // Also another person's (issue 17): one client id (a metadata document) may serve many people,
+    // and a handle is bound to the user the verified token names (MCP 2026-07-28 security best
+    // practices: "reject a handle presented by any other principal"; 2025-11-25 §Session Hijacking).
+    const found = sessions.find(id, principal.clientId)
+    const session = found !== undefined && found.current.subject === principal.subject ? found : undefined
     if (session === undefined) fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
     else {
       session.lastActivity = clock.now()

@@ -90,7 +90,12 @@ export function admitMessage(
  * approach"). The header is built by bearerChallenge: a name in any script cannot break it.
  */
 export function refuseScope(principal: Principal, guard: ScopeGuard, method: string, target: Target, resourceMetadataUrl: string): void {
-  const {required, missing} = guard.check(principal, target)
+  const {required, missing, forbidden} = guard.check(principal, target)
+  if (forbidden) {
+    // Not a scope problem (no step-up helps): the policy names who may use this (issue 17).
+    const description = `${target.kind.slice(0, -1)} ${target.name} is not available to ${principal.user ? `user ${principal.user.name}` : 'this client'}`
+    throw new Refusal(403, ErrorCode.InvalidRequest, `Forbidden: ${description}`, {}, {method, name: target.name})
+  }
   if (missing.length === 0) return
   const scope = [...new Set([...principal.scopes, ...required])].join(' ')
   const description = `${target.kind.slice(0, -1)} ${target.name} needs scope ${missing.join(' ')}`

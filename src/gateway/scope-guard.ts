@@ -97,8 +97,8 @@ const LISTS: Record<string, {field: string; key: string; kind: PolicyKind; templ
 export type ResponseFilter = (response: JsonRpcMessage) => void
 
 export interface ScopeGuard {
-  /** Scopes required for the target and those of them the token lacks. */
-  check(principal: Principal, target: Target): {required: readonly string[]; missing: string[]}
+  /** Scopes required for the target and those of them the token lacks; `forbidden` when the policy names who may use it and this caller is not one (issue 17). */
+  check(principal: Principal, target: Target): {required: readonly string[]; missing: string[]; forbidden?: boolean}
   /** A rewrite of a list response down to what the token may use; undefined when there is nothing to filter. */
   listFilter(principal: Principal, method: string): ResponseFilter | undefined
 }
@@ -106,15 +106,17 @@ export interface ScopeGuard {
 export function createScopeGuard(current: () => Policy): ScopeGuard {
   return {
     check(principal, target) {
-      const required = current().required(target.kind, target.name)
-      return {required, missing: required.length === 0 ? [] : missingScopes(required, principal.scopes)}
+      const policy = current()
+      const required = policy.required(target.kind, target.name)
+      const forbidden = !policy.permits(target.kind, target.name, principal.user)
+      return {required, missing: required.length === 0 ? [] : missingScopes(required, principal.scopes), ...(forbidden ? {forbidden} : {})}
     },
     listFilter(principal, method) {
       const list = LISTS[method]
       if (!list) return undefined
       const policy = current()
       if (policy.defaultScopes.length === 0 && policy.rules[list.kind].length === 0) return undefined
-      const allowed = (name: string) => missingScopes(policy.required(list.kind, name), principal.scopes).length === 0
+      const allowed = (name: string) => missingScopes(policy.required(list.kind, name), principal.scopes).length === 0 && policy.permits(list.kind, name, principal.user)
       return (msg) => {
         const result = msg.result as Record<string, unknown> | undefined
         const items = result?.[list.field]

@@ -33,6 +33,10 @@ export function createIntrospectionEndpoint({authenticate, verifier, issuer, max
           aud: t.audience,
           iss: issuer,
           jti: t.jti,
+          // Who the token acts for (issue 17): a person (sub = their stable user id, username
+          // their name: RFC 7662 §2.2) or the client itself (client credentials: sub = client_id).
+          subject_type: t.user ? 'user' : 'client',
+          ...(t.user ? {username: t.user.name} : {}),
         }
       }
     } catch (error) {

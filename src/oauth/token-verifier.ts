@@ -4,6 +4,7 @@ import {verifyAccessTokenJwt, type VerifiedAccessToken} from './access-token.js'
 import type {ClientDirectory} from './client-directory.js'
 import type {Keyring} from './keys/keyring.js'
 import type {RevocationList} from './revocation-list.js'
+import type {Person} from '../users/user-directory.js'
 
 /**
  * A token whose signature and claims verified but that is refused all the same (the token, its
@@ -53,6 +54,7 @@ export function createTokenVerifier({
   revocations,
   clock,
   revokedGrants,
+  users,
   maxCached = 10_000,
 }: {
   issuer: string
@@ -63,9 +65,22 @@ export function createTokenVerifier({
   clock: Clock
   /** Grants revoked (consent revoked, code or refresh token replayed): their access tokens (`gid`) are refused. */
   revokedGrants?: {refresh(): Promise<void>; has(grantId: string): boolean}
+  /**
+   * The people (issue 17): a token of an interactive grant (one with `gid`) acts for the user
+   * its `sub` names, and is refused once that user is disabled or removed.
+   */
+  users?: {find(id: string): Promise<Person | undefined>}
   maxCached?: number
-}): TokenVerifier & {inspect(token: string): Promise<VerifiedAccessToken & {clientName: string; clientScopes: readonly string[]}>} {
+}): TokenVerifier & {inspect(token: string): Promise<VerifiedAccessToken & {clientName: string; clientScopes: readonly string[]; user: Person | undefined}>} {
   const cache = new Map<string, VerifiedAccessToken>()
+
+  /** The person behind an interactive token; undefined for client credentials; throws when they are gone. */
+  async function person(t: {grantId: string | undefined; subject: string}): Promise<Person | undefined> {
+    if (t.grantId === undefined || !users) return undefined
+    const user = await users.find(t.subject)
+    if (!user) throw new InvalidTokenError('the user was disabled or removed')
+    return user
+  }
 
   async function inspect(token: string) {
     if (token.length > 8192) throw new InvalidTokenError('the access token is too long')
@@ -94,7 +109,7 @@ export function createTokenVerifier({
     }
     const client = await clients.get(verified.clientId)
     if (!client || client.revokedAt !== null) throw new RefusedTokenError('the client was revoked', verified.clientId)
-    return {...verified, clientName: client.name, clientScopes: client.scopes}
+    return {...verified, clientName: client.name, clientScopes: client.scopes, user: await person(verified)}
   }
 
   return {
@@ -111,6 +126,7 @@ export function createTokenVerifier({
         tokenId: t.jti,
         expiresAt: t.expiresAt,
         ...(t.grantId !== undefined ? {grantId: t.grantId} : {}),
+        ...(t.user ? {user: t.user} : {}),
       }
     },
     // The same checks as inspect, without the signature and expiry: the revocation list, the
@@ -125,6 +141,7 @@ export function createTokenVerifier({
       }
       const client = await clients.get(principal.clientId)
       if (!client || client.revokedAt !== null) return 'the client was revoked'
+      if (principal.user && users && !(await users.find(principal.user.id))) return 'the user was disabled or removed'
       return undefined
     },
   }

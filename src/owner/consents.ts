@@ -1,43 +1,58 @@
 import type {Clock} from '../clock.js'
 import {pickByName} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
-import type {ConsentRecord, Store} from '../store/types.js'
+import type {ConsentRecord, Store, UserRecord} from '../store/types.js'
 import {decideConsentRevocation} from './consent-revocation.js'
 
 export interface ConsentView extends ConsentRecord {
   clientName: string
   registration: string
+  /** The person who approved (null for a subject no user has any more). */
+  userName: string | null
 }
 
-/** The owner's remembered approvals: what `gatehouse consents list|revoke` call. */
+/**
+ * Remembered approvals, per (user, client): what `gatehouse consents list|revoke` call, and what
+ * a signed-in member sees of their own. `user` (a name or id) narrows to one person; without it,
+ * everyone's (the owner's view). NOT_FOUND for an unknown user or client.
+ */
 export function createConsentAdmin({store, clock}: {store: Store; clock: Clock}) {
+  async function person(ref: string | undefined): Promise<UserRecord | undefined> {
+    if (ref === undefined) return undefined
+    const user = (await store.users.findByName(ref)) ?? (await store.users.findById(ref))
+    if (!user) throw new GatehouseError('NOT_FOUND', `no user named ${JSON.stringify(ref)}`)
+    return user
+  }
   return {
-    async list({includeRevoked}: {includeRevoked: boolean}): Promise<ConsentView[]> {
-      const consents = await store.consents.list({includeRevoked})
+    async list({includeRevoked, user}: {includeRevoked: boolean; user?: string | undefined}): Promise<ConsentView[]> {
+      const who = await person(user)
+      const consents = await store.consents.list({includeRevoked, subject: who?.id})
+      const names = new Map((await store.users.list()).map((u) => [u.id, u.name]))
       const out: ConsentView[] = []
       for (const c of consents) {
         const client = await store.clients.findById(c.clientId)
-        out.push({...c, clientName: client?.name ?? '(unknown)', registration: client?.registration ?? '-'})
+        out.push({...c, clientName: client?.name ?? '(unknown)', registration: client?.registration ?? '-', userName: names.get(c.subject) ?? null})
       }
       return out
     },
     /**
-     * Revokes every consent of a client (by id, or a name that one client with consents has),
-     * and the grants made under them: their refresh tokens stop working at once and their access
-     * tokens are refused by a running daemon on the next request.
+     * Revokes the consents of a client (by id, or a name that one client with consents has) and
+     * the grants made under them, everyone's or one user's: their refresh tokens stop working at
+     * once and their access tokens are refused by a running daemon on the next request.
      */
-    async revoke(ref: string): Promise<{clientId: string; clientName: string; consents: number; grants: number}> {
+    async revoke(ref: string, {user}: {user?: string | undefined} = {}): Promise<{clientId: string; clientName: string; consents: number; grants: number}> {
+      const who = await person(user)
       let client = await store.clients.findById(ref)
       if (!client) {
-        const withConsent = new Set((await store.consents.list({includeRevoked: false})).map((c) => c.clientId))
+        const withConsent = new Set((await store.consents.list({includeRevoked: false, subject: who?.id})).map((c) => c.clientId))
         const named = (await store.clients.list({includeRevoked: true})).filter((c) => c.name === ref && withConsent.has(c.id))
         // Owner-created clients first: a registered one named alike never shadows them.
         client = pickByName(named, ref)
       }
       if (!client) throw new GatehouseError('NOT_FOUND', `no client with id or name ${JSON.stringify(ref)}`)
       const at = clock.now()
-      const {consents, grants} = await store.consents.revokeWith(client.id, (view) => decideConsentRevocation(view, at))
-      if (consents === 0 && grants === 0) throw new GatehouseError('NOT_FOUND', `client ${client.id} has no consent to revoke`)
+      const {consents, grants} = await store.consents.revokeWith(client.id, (view) => decideConsentRevocation(view, at, who?.id))
+      if (consents === 0 && grants === 0) throw new GatehouseError('NOT_FOUND', `client ${client.id} has no consent to revoke${who ? ` for ${who.name}` : ''}`)
       return {clientId: client.id, clientName: client.name, consents, grants}
     },
   }

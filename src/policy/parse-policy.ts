@@ -39,13 +39,45 @@ export function parsePolicy(text: string): Policy {
           if (error instanceof GlobError) throw new PolicyError(`invalid pattern ${JSON.stringify(pattern)}: ${error.message}`, line)
           throw error
         }
-        rules[key as PolicyKind].push({pattern, matcher, scopes: scopeList(rule.value as Node, lineOf, line)})
+        rules[key as PolicyKind].push({pattern, matcher, ...ruleBody(rule.value as Node, lineOf, line)})
       }
     } else {
       throw new PolicyError(`unknown field ${JSON.stringify(key)} (expected default, tools, resources, prompts)`, keyLine)
     }
   }
   return buildPolicy(rules, defaultScopes)
+}
+
+const ROLES = ['owner', 'member']
+
+/**
+ * A rule's value: scopes (a string or a list, as before), or a mapping with `scopes` and who may
+ * use it, `users` (names or ids) and/or `roles` (owner, member):
+ *   "delete_*": {scopes: memories:admin, roles: [owner]}
+ */
+function ruleBody(node: Node | null, lineOf: (n: Node | null | undefined) => number | undefined, line: number | undefined): {scopes: string[]; users?: string[]; roles?: string[]} {
+  if (!isMap(node)) return {scopes: scopeList(node, lineOf, line)}
+  const body: {scopes: string[]; users?: string[]; roles?: string[]} = {scopes: []}
+  for (const pair of node.items) {
+    const field = isScalar(pair.key) ? String(pair.key.value) : ''
+    const at = lineOf(pair.key as Node) ?? line
+    const value = pair.value as Node | null
+    if (field === 'scopes') body.scopes = scopeList(value, lineOf, at)
+    else if (field === 'users' || field === 'roles') {
+      const names = stringList(value, at, field)
+      if (field === 'roles') {
+        for (const r of names) if (!ROLES.includes(r)) throw new PolicyError(`unknown role ${JSON.stringify(r)} (expected owner or member)`, at)
+      }
+      body[field] = names
+    } else throw new PolicyError(`unknown rule field ${JSON.stringify(field)} (expected scopes, users, roles)`, at)
+  }
+  return body
+}
+
+function stringList(node: Node | null, line: number | undefined, field: string): string[] {
+  const values: unknown[] = isSeq(node) ? node.items.map((i) => (isScalar(i) ? i.value : i)) : isScalar(node) ? [node.value] : [undefined]
+  if (values.length === 0 || values.some((v) => typeof v !== 'string' || v === '')) throw new PolicyError(`${field} must be a name or a list of names`, line)
+  return [...new Set(values as string[])]
 }
 
 function scopeList(node: Node | null, lineOf: (n: Node | null | undefined) => number | undefined, fallbackLine?: number): string[] {

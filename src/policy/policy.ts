@@ -10,6 +10,20 @@ export interface Rule {
   pattern: string
   matcher: RegExp
   scopes: string[]
+  /**
+   * Who may use what the rule matches (issue 17), when the rule says: user names (or ids) and
+   * roles; a caller who is none of them is refused whatever their scopes. A client acting for
+   * itself (client credentials) is no user and has no role.
+   */
+  users?: string[]
+  roles?: string[]
+}
+
+/** The person behind a call, as the policy sees them. */
+export interface PolicyPerson {
+  id: string
+  name: string
+  role: string
 }
 
 export interface Policy {
@@ -20,6 +34,8 @@ export interface Policy {
    * normal form (normalizeResourceUri): the rules' patterns are.
    */
   required(kind: PolicyKind, name: string): readonly string[]
+  /** Whether `person` (undefined: no person, client credentials) may use this name at all; the first matching rule decides. */
+  permits(kind: PolicyKind, name: string, person: PolicyPerson | undefined): boolean
   /** Every scope the policy names, for scopes_supported. */
   scopes(): string[]
 }
@@ -47,6 +63,15 @@ export function buildPolicy(rules: Record<PolicyKind, Rule[]>, defaultScopes: st
     required(kind, name) {
       for (const r of rules[kind]) if (r.matcher.test(name)) return r.scopes
       return defaultScopes
+    },
+    permits(kind, name, person) {
+      for (const r of rules[kind]) {
+        if (!r.matcher.test(name)) continue
+        if (r.users === undefined && r.roles === undefined) return true
+        if (person === undefined) return false
+        return Boolean(r.users?.includes(person.name) || r.users?.includes(person.id) || r.roles?.includes(person.role))
+      }
+      return true
     },
     scopes: () => named,
   }

@@ -24,6 +24,8 @@ export interface Principal {
   expiresAt: number
   /** The grant (consent, refresh token family) the token was issued under, where there is one. */
   grantId?: string
+  /** The person the token acts for (interactive grants, issue 17); absent for client credentials. */
+  user?: {id: string; name: string; role: 'owner' | 'member'}
 }
 
 /** Why a token was refused; `description` is safe to send back in WWW-Authenticate. */

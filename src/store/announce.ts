@@ -21,7 +21,7 @@ export function announceWrites(repos: Repositories, feed: ChangeFeed): Repositor
       return result
     }
   const always = (...topics: ChangeTopic[]) => () => topics
-  const {clients, signingKeys, tokens, grants, consents, owner, registeredClients, secrets, budgets} = repos
+  const {clients, signingKeys, tokens, grants, consents, owner, users, registeredClients, secrets, budgets} = repos
   return {
     audit: repos.audit,
     browserSessions: repos.browserSessions,
@@ -86,7 +86,17 @@ export function announceWrites(repos: Repositories, feed: ChangeFeed): Repositor
     },
     owner: {
       ...owner,
-      setPasswordHash: after(owner.setPasswordHash.bind(owner), always('owner')),
+      setPasswordHash: after(owner.setPasswordHash.bind(owner), always('owner', 'users')),
+    },
+    users: {
+      ...users,
+      insert: after(users.insert.bind(users), always('users')),
+      setPasswordHash: after(users.setPasswordHash.bind(users), (done) => (done ? ['users', 'owner'] : [])),
+      // Disabling or removing a user revokes their consents and grants in the same transaction.
+      disable: after(users.disable.bind(users), (r) => (r ? ['users', 'consents', 'grants'] : [])),
+      remove: after(users.remove.bind(users), (r) => (r ? ['users', 'consents', 'grants'] : [])),
+      linkIdentity: after(users.linkIdentity.bind(users), always('users')),
+      insertWithIdentity: after(users.insertWithIdentity.bind(users), always('users')),
     },
     registeredClients: {
       ...registeredClients,

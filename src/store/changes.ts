@@ -9,9 +9,9 @@
  *   LISTEN/NOTIFY plus a periodic version check. When a backend cannot tell what changed (SQLite,
  *   or a PostgreSQL connection that was lost), it announces `'all'`.
  */
-export type ChangeTopic = 'clients' | 'signingKeys' | 'revokedTokens' | 'grants' | 'consents' | 'owner' | 'secrets' | 'budgets'
+export type ChangeTopic = 'clients' | 'signingKeys' | 'revokedTokens' | 'grants' | 'consents' | 'owner' | 'secrets' | 'budgets' | 'users'
 
-export const CHANGE_TOPICS: readonly ChangeTopic[] = ['clients', 'signingKeys', 'revokedTokens', 'grants', 'consents', 'owner', 'secrets', 'budgets']
+export const CHANGE_TOPICS: readonly ChangeTopic[] = ['clients', 'signingKeys', 'revokedTokens', 'grants', 'consents', 'owner', 'secrets', 'budgets', 'users']
 
 export type ChangeListener = (topic: ChangeTopic | 'all') => void
 

@@ -13,6 +13,49 @@ export interface Migration {
   sql: string
 }
 
+/**
+ * Issue 17: people. The owner (its one-row table) becomes the first user, role owner, and every
+ * grant, consent and refresh token whose subject was 'owner' now names that user's id, so every
+ * approval given before keeps working. A database with approvals but no owner password (made
+ * with --auto-approve) gets the owner user too, without a password. The owner table goes: one
+ * place for a password hash.
+ */
+const USERS_MIGRATION_SQLITE = `
+  CREATE TABLE users (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE,
+    role           TEXT NOT NULL CHECK (role IN ('owner','member')),
+    password_hash  TEXT,
+    created_at     INTEGER NOT NULL,
+    disabled_at    INTEGER
+  ) STRICT;
+  CREATE INDEX users_role ON users(role, created_at) WHERE disabled_at IS NULL;
+
+  -- An upstream OpenID Connect identity: (issuer, sub) is the only stable key (OIDC Core §5.7).
+  CREATE TABLE user_identities (
+    issuer         TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email          TEXT,
+    created_at     INTEGER NOT NULL,
+    last_login_at  INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+  ) STRICT;
+  CREATE INDEX user_identities_user ON user_identities(user_id);
+  CREATE INDEX grants_subject ON grants(subject) WHERE revoked_at IS NULL;
+  CREATE INDEX consents_subject ON consents(subject) WHERE revoked_at IS NULL;
+
+  INSERT INTO users (id, name, role, password_hash, created_at)
+    SELECT 'usr_' || lower(hex(randomblob(16))), 'owner', 'owner',
+           (SELECT password_hash FROM owner WHERE id = 1),
+           coalesce((SELECT updated_at FROM owner WHERE id = 1), (SELECT min(created_at) FROM grants), (SELECT min(created_at) FROM consents), 0)
+    WHERE EXISTS (SELECT 1 FROM owner) OR EXISTS (SELECT 1 FROM grants WHERE subject = 'owner') OR EXISTS (SELECT 1 FROM consents WHERE subject = 'owner');
+  UPDATE grants SET subject = (SELECT id FROM users WHERE name = 'owner') WHERE subject = 'owner';
+  UPDATE consents SET subject = (SELECT id FROM users WHERE name = 'owner') WHERE subject = 'owner';
+  UPDATE tokens SET subject = (SELECT id FROM users WHERE name = 'owner') WHERE subject = 'owner';
+  DROP TABLE owner;
+`
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -206,6 +249,14 @@ export const migrations: Migration[] = [
         id TEXT PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, version TEXT NOT NULL,
         started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL
       ) STRICT;
+    `,
+  },
+  {
+    version: 8,
+    name: 'users: people who approve clients; the owner becomes the first user',
+    sql: USERS_MIGRATION_SQLITE + `
+      -- The person a logged-in browser session belongs to (shared sessions, src/oauth/authorize/shared-sessions.ts).
+      ALTER TABLE browser_sessions ADD COLUMN user_id TEXT;
     `,
   },
 ]

@@ -122,6 +122,8 @@ export interface AuditRecord extends AuditEvent {
 
 export interface AuditFilter {
   clientId?: string
+  /** Whom the events are for: a user's id, or a client's. */
+  subject?: string
   since?: number
   afterId?: number
   beforeId?: number
@@ -275,7 +277,8 @@ export interface ConsentRepository {
   remember(consent: {clientId: string; subject: string; scopes: string[]; at: number}): Promise<void>
   /** Active consents of a client for a subject. */
   active(clientId: string, subject: string): Promise<ConsentRecord[]>
-  list(options: {includeRevoked: boolean}): Promise<ConsentRecord[]>
+  /** Every consent (of one subject, or of one client, when given). */
+  list(options: {includeRevoked: boolean; subject?: string | undefined; clientId?: string | undefined}): Promise<ConsentRecord[]>
   /**
    * One consent revocation in one transaction: reads a client's active consents and live
    * (unrevoked) grants, hands them to `decide` (synchronous, inside the transaction), and applies
@@ -284,6 +287,7 @@ export interface ConsentRepository {
    */
   revokeWith<T>(clientId: string, decide: (view: ConsentRevocationView) => {writes: ConsentWrite[]; result: T}): Promise<T>
 }
+
 
 /** What a consent revocation decides from: one client's active consents and live grants. */
 export interface ConsentRevocationView {
@@ -296,9 +300,70 @@ export type ConsentWrite =
   | {op: 'revoke_consent'; clientId: string; subject: string; scopes: string[]; at: number}
   | {op: 'revoke_grant'; grantId: string; at: number; reason: string}
 
+
+/**
+ * The owner's password, as the single-password login form and `gatehouse owner set-password` see
+ * it: the password of the primary owner (the oldest active user with role `owner`;
+ * src/store/types.ts UserRepository). Setting it when no owner user exists creates one named
+ * `owner`. Kept as its own interface for the console and the consent page's one-field form.
+ */
 export interface OwnerRepository {
   passwordHash(): Promise<string | undefined>
   setPasswordHash(hash: string, at: number): Promise<void>
+}
+
+export type UserRole = 'owner' | 'member'
+
+/** A person who signs in to approve clients (issue 17). `id` is stable and opaque (`usr_` + 32 hex). */
+export interface UserRecord {
+  id: string
+  /** Unique among users; what people type at the login form and on the command line. */
+  name: string
+  role: UserRole
+  /** scrypt hash (src/owner/password.ts); null for a user who signs in only upstream. */
+  passwordHash: string | null
+  createdAt: number
+  disabledAt: number | null
+}
+
+/** An upstream OpenID Connect identity (issuer + sub, OIDC Core §5.7: the only stable pair) bound to one local user. */
+export interface UserIdentityRecord {
+  issuer: string
+  subject: string
+  userId: string
+  /** The e-mail claim at the last sign-in; for people, never for matching. */
+  email: string | null
+  createdAt: number
+  lastLoginAt: number
+}
+
+export interface UserRepository {
+  /** Throws StoreConflictError when the name (or id) is taken. */
+  insert(user: UserRecord): Promise<void>
+  findById(id: string): Promise<UserRecord | undefined>
+  findByName(name: string): Promise<UserRecord | undefined>
+  /** Every user, oldest first. */
+  list(): Promise<UserRecord[]>
+  /** The primary owner: the oldest active user with role owner. */
+  primaryOwner(): Promise<UserRecord | undefined>
+  setPasswordHash(id: string, hash: string | null): Promise<boolean>
+  /**
+   * Marks the user disabled and, in the same transaction, revokes their active consents and
+   * grants (and the grants' codes and refresh tokens). Null when there is no such active user.
+   */
+  disable(id: string, at: number): Promise<{consents: number; grants: number} | null>
+  /** Deletes the user and their upstream identities after revoking as `disable` does; null when absent. */
+  remove(id: string, at: number): Promise<{consents: number; grants: number} | null>
+  findIdentity(issuer: string, subject: string): Promise<UserIdentityRecord | undefined>
+  /** Binds an upstream identity to a user; StoreConflictError when that (issuer, sub) is bound already. */
+  linkIdentity(identity: UserIdentityRecord): Promise<void>
+  /** Records a sign-in (time, and the e-mail claim as it is now). */
+  touchIdentity(issuer: string, subject: string, email: string | null, at: number): Promise<void>
+  /**
+   * A new user and their upstream identity in one transaction (first sign-in with auto-create):
+   * never a user without the identity that made them. StoreConflictError when either exists.
+   */
+  insertWithIdentity(user: UserRecord, identity: UserIdentityRecord): Promise<void>
 }
 
 /** Clients that registered themselves (RFC 7591) or are described by a metadata document. */
@@ -365,6 +430,8 @@ export interface BrowserSessionRecord {
   id: string
   csrf: string
   ownerAt: number | null
+  /** The person logged in with it (a user id), null before login. */
+  userId: string | null
   /** The address key an anonymous session was made from ('' once logged in). */
   address: string
   expiresAt: number
@@ -442,6 +509,7 @@ export interface Store {
   readonly grants: GrantRepository
   readonly consents: ConsentRepository
   readonly owner: OwnerRepository
+  readonly users: UserRepository
   readonly registeredClients: RegisteredClientRepository
   readonly secrets: SecretRepository
   readonly budgets: BudgetRepository

@@ -73,7 +73,8 @@ test('the MCP SDK client registers, the owner approves in a real browser, and th
   const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`))
   const {payload} = await jwtVerify(first.access_token, jwks, {issuer, audience: `${issuer}/mcp`, typ: 'at+jwt', algorithms: ['ES256']})
   assert.equal(payload.client_id, clientId)
-  assert.equal(payload.sub, 'owner')
+  // Issue 17: the person's stable id (the owner is the first user), not a shared 'owner'.
+  assert.match(String(payload.sub), /^usr_[0-9a-f]{32}$/)
   assert.match(String(payload.gid), /^gtg_/)
   assert.equal((await info(issuer, first.access_token)).status, 200)
   // ... and the MCP SDK client connects with it and calls a tool through the gateway.

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {askPassword, canPrompt, needsFlag} from '../../cli/prompts.js'
+import {readStdin} from '../../cli/password-input.js'
 import {GatehouseError} from '../../errors.js'
 import {createOwnerAdmin} from '../../owner/owner-admin.js'
 import {checkPasswordPolicy} from '../../owner/password.js'
@@ -36,10 +37,4 @@ export default class OwnerSetPassword extends BaseCommand {
     if (flags.json) return this.printJson({owner: 'owner', password_set: true, replaced})
     this.log(`${this.colors.green('✔')} Owner password ${replaced ? 'changed' : 'set'}.`)
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }

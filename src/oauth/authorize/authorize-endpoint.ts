@@ -1,10 +1,14 @@
-import type {ServerResponse} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../../clock.js'
 import {readParams} from '../../http/body.js'
 import {NO_STORE} from '../../http/respond.js'
 import type {Handler} from '../../http/router.js'
-import {OWNER_SUBJECT, type OwnerLogin} from '../../owner/owner-login.js'
-import type {ClientRecord, Store} from '../../store/types.js'
+import {newDeviceToken} from '../../owner/device-token.js'
+import {DEVICE_COOKIE_MAX_AGE_S} from './cookies.js'
+import type {OwnerLoginGuard} from '../../owner/login-guard.js'
+import type {ClientRecord, Store, UserRecord} from '../../store/types.js'
+import {newUserId} from '../../store/user-id.js'
+import {createPasswordLogin} from '../../users/password-login.js'
 import type {ResourceResolver} from '../resource.js'
 import type {CodeIssuer} from './code-issuer.js'
 import type {SessionCookie} from './cookies.js'
@@ -13,7 +17,11 @@ import {consentPage, errorPage, sendPage} from './pages.js'
 import {parseAuthorizationRequest, type AuthorizationRequest, type ClientResolver} from './request.js'
 import type {BrowserSession, SessionStore} from './sessions.js'
 
-export {OWNER_SUBJECT}
+/**
+ * The subject of grants before there were users (issue 17): migrations renamed it to the owner
+ * user's id; access tokens issued before the upgrade may still carry it.
+ */
+export const LEGACY_OWNER_SUBJECT = 'owner'
 
 /**
  * Sends the browser back to the client with the authorization response. Every response,
@@ -28,8 +36,10 @@ function redirectBack(res: ServerResponse, status: 302 | 303, target: {redirectU
 }
 
 /**
- * GET and POST /oauth/authorize: validate the request, have the owner log in and approve (or
- * find an approval remembered for this client and scope set), then redirect with a code.
+ * GET and POST /oauth/authorize: validate the request, have a person sign in (name and password,
+ * or the owner's password alone, or upstream: `upstream`) and approve for themselves (or find
+ * their approval remembered for this client and scope set), then redirect with a code whose grant
+ * names that person (issue 17: consents, grants and refresh families belong to (user, client)).
  * After a POST the redirect is a 303, so the browser does not re-send the form, password
  * included, to the client (RFC 9700 §4.12).
  */
@@ -42,11 +52,13 @@ export function createAuthorizationEndpoint({
   supportedScopes,
   sessions,
   cookie,
-  ownerLogin,
+  deviceCookie,
   issueCode,
+  loginGuard,
   autoApprove,
   maxBodyBytes,
   action,
+  upstream,
 }: {
   issuer: string
   store: Store
@@ -57,21 +69,49 @@ export function createAuthorizationEndpoint({
   supportedScopes?: () => readonly string[]
   sessions: SessionStore
   cookie: SessionCookie
-  /** The owner's password login, shared with the console (src/owner/owner-login.ts). */
-  ownerLogin: OwnerLogin
+  /** The device cookie of a browser someone logged in with (src/owner/device-token.ts). */
+  deviceCookie: SessionCookie
   issueCode: CodeIssuer
+  /** Login budgets, shared with the account page and the console (src/owner/login-guard.ts). */
+  loginGuard: OwnerLoginGuard
   /** Development only (loopback issuer): approve every valid request without asking. */
   autoApprove: boolean
   maxBodyBytes: number
   /** Where the consent form posts (the issuer's /oauth/authorize). */
   action: string
-}): {get: Handler; post: Handler} {
+  /** Upstream sign-in (src/users/oidc/*), when configured: where its button goes, and whether passwords are on. */
+  upstream?: {startUrl(requestId: string): string; label: string; passwords: boolean} | undefined
+}): {get: Handler; post: Handler; resume: (req: IncomingMessage, res: ServerResponse, session: BrowserSession, requestId: string, headers: Record<string, string | string[]>) => Promise<void>} {
   const expired = () => new AuthorizePageError(400, 'Request expired', 'this authorization request was already answered; start again from the application')
   const cookieFor = (s: BrowserSession) => cookie.serialize(s.id, (s.expiresAt - clock.now()) / 1000)
+  const passwordLogin = createPasswordLogin({store, guard: loginGuard})
+  const passwords = upstream?.passwords ?? true
 
-  async function approve(res: ServerResponse, status: 302 | 303, request: AuthorizationRequest, headers: Record<string, string | string[]> = {}) {
-    const code = await issueCode(request, OWNER_SUBJECT)
+  async function approve(res: ServerResponse, status: 302 | 303, request: AuthorizationRequest, user: UserRecord, headers: Record<string, string | string[]> = {}) {
+    const code = await issueCode(request, user.id)
     redirectBack(res, status, request, issuer, {code}, headers)
+  }
+
+  /** The person signed in with this session, while they exist and are not disabled. */
+  async function signedIn(session: BrowserSession): Promise<UserRecord | undefined> {
+    if (session.ownerAt === null || session.userId === undefined) return undefined
+    const user = await store.users.findById(session.userId)
+    return user && user.disabledAt === null ? user : undefined
+  }
+
+  /** Auto-approve (development) acts for the primary owner, made (without a password) when there is none. */
+  async function developmentOwner(): Promise<UserRecord> {
+    const owner = await store.users.primaryOwner()
+    if (owner) return owner
+    const user: UserRecord = {id: newUserId(), name: 'owner', role: 'owner', passwordHash: null, createdAt: clock.now(), disabledAt: null}
+    try {
+      await store.users.insert(user)
+      return user
+    } catch (error) {
+      const again = await store.users.primaryOwner()
+      if (again) return again
+      throw error
+    }
   }
 
   /**
@@ -81,25 +121,26 @@ export function createAuthorizationEndpoint({
    * that is exactly a registered one; not a public client whose loopback redirect only matched
    * with another port (RFC 8252 §7.3), which any program on this computer can listen on.
    */
-  async function remembered(request: AuthorizationRequest): Promise<boolean> {
+  async function remembered(request: AuthorizationRequest, user: UserRecord): Promise<boolean> {
     const assured = request.client.authMethod !== 'none' || request.client.redirectUris.includes(request.redirectUri)
     if (!assured) return false
-    const consents = await store.consents.active(request.client.id, OWNER_SUBJECT)
+    const consents = await store.consents.active(request.client.id, user.id)
     return consents.some((c) => request.scopes.every((s) => c.scopes.includes(s)))
   }
 
   /**
    * Whether errors may be redirected to this client (RFC 9700 §4.11.2, RFC 6749 §4.1.2.1): its
-   * redirect URI is trusted only when the owner created the client with the CLI, has approved it
-   * (an active consent), or approves everything (auto-approve, where a valid request redirects at
-   * once anyway). Anyone can register a client, so for any other an error is a page of our own.
+   * redirect URI is trusted only when the owner created the client with the CLI, someone has
+   * approved it (an active consent), or the server approves everything (auto-approve, where a valid
+   * request redirects at once anyway). Anyone can register a client, so for any other an error is
+   * a page of our own.
    */
   async function trusted(client: ClientRecord): Promise<boolean> {
     if (autoApprove || client.registration === 'cli') return true
-    return (await store.consents.active(client.id, OWNER_SUBJECT)).length > 0
+    return (await store.consents.list({includeRevoked: false, clientId: client.id})).length > 0
   }
 
-  function showConsent(res: ServerResponse, status: number, request: AuthorizationRequest, session: BrowserSession, requestId: string, error?: string, headers: Record<string, string> = {}) {
+  function showConsent(res: ServerResponse, status: number, request: AuthorizationRequest, session: BrowserSession, requestId: string, user: UserRecord | undefined, error?: string, headers: Record<string, string | string[]> = {}) {
     sendPage(
       res,
       status,
@@ -112,7 +153,10 @@ export function createAuthorizationEndpoint({
         scopes: request.scopes,
         requestId,
         csrf: session.csrf,
-        needsPassword: session.ownerAt === null,
+        needsPassword: user === undefined,
+        passwords,
+        userName: user?.name,
+        upstream: user === undefined && upstream ? {url: upstream.startUrl(requestId), label: upstream.label} : undefined,
         error,
         action,
       }),
@@ -142,15 +186,32 @@ export function createAuthorizationEndpoint({
   const get: Handler = async (req, res, ctx) => {
     const request = await parseAuthorizationRequest(ctx.url.searchParams, {resolveClient, resolveResource, supportedScopes, remoteAddress: ctx.remoteAddress})
     ctx.clientId = request.client.id
-    if (autoApprove) return approve(res, 302, request)
+    if (autoApprove) return approve(res, 302, request, await developmentOwner())
     let session = await sessions.get(cookie.read(req))
     const headers: Record<string, string> = {}
     if (!session) {
       session = await sessions.create(ctx.remoteAddress)
       headers['Set-Cookie'] = cookieFor(session)
     }
-    if (session.ownerAt !== null && (await remembered(request))) return approve(res, 302, request, headers)
-    showConsent(res, 200, request, session, await sessions.park(session.id, request), undefined, headers)
+    const user = await signedIn(session)
+    if (user && (await remembered(request, user))) return approve(res, 302, request, user, headers)
+    showConsent(res, 200, request, session, await sessions.park(session.id, request), user, undefined, headers)
+  }
+
+  /**
+   * After an upstream sign-in (src/users/oidc/*) logged `session` in: the parked request is shown
+   * again for the person to approve, or approved at once when they had approved it before.
+   * Throws AuthorizePageError when the request is gone.
+   */
+  async function resume(_req: IncomingMessage, res: ServerResponse, session: BrowserSession, requestId: string, headers: Record<string, string | string[]>) {
+    const request = await sessions.pending(requestId, session.id)
+    if (!request) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
+    const user = await signedIn(session)
+    if (user && (await remembered(request, user))) {
+      if (!(await sessions.settle(requestId, session.id))) throw expired()
+      return approve(res, 303, request, user, headers)
+    }
+    showConsent(res, 200, request, session, requestId, user, undefined, headers)
   }
 
   const post: Handler = async (req, res, ctx) => {
@@ -168,30 +229,45 @@ export function createAuthorizationEndpoint({
     const decision = params.get('decision')
     if (decision === 'deny') {
       if (!(await sessions.settle(requestId, session.id))) throw expired()
-      return redirectBack(res, 303, request, issuer, {error: 'access_denied', error_description: 'the owner denied the request'})
+      return redirectBack(res, 303, request, issuer, {error: 'access_denied', error_description: 'the request was denied'})
+    }
+    if (decision === 'switch') {
+      // "Not you?": a fresh anonymous session carries the request; the person signs in again.
+      if (!(await sessions.settle(requestId, session.id))) throw expired()
+      session = await sessions.create(ctx.remoteAddress)
+      return showConsent(res, 200, request, session, await sessions.park(session.id, request), undefined, undefined, {'Set-Cookie': cookieFor(session)})
     }
     if (decision !== 'approve') throw new AuthorizePageError(400, 'Invalid request', 'decision must be approve or deny')
 
     const headers: Record<string, string | string[]> = {}
-    if (session.ownerAt === null) {
-      // The owner's login, shared with the console (src/owner/owner-login.ts): rate-limited per
-      // session, per address or device, in all, with bounded hashes at once (CONTRACT.md; RFC 9700 §4.10).
-      const login = await ownerLogin.logIn({req, remoteAddress: ctx.remoteAddress, session, password: params.get('password') ?? ''})
-      if (!login.ok) {
-        if (login.status === 503) throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: npx gatehouse owner set-password (with the daemon\'s --data-dir)')
-        return showConsent(res, login.status, request, session, requestId, login.message, login.retryAfter ? {'Retry-After': String(login.retryAfter)} : {})
+    let user = await signedIn(session)
+    if (!user) {
+      if (!passwords) return showConsent(res, 400, request, session, requestId, undefined, 'Sign in with the button below.')
+      const result = await passwordLogin({name: (params.get('username') ?? '').trim(), password: params.get('password') ?? '', sessionId: session.id, address: ctx.remoteAddress, device: deviceCookie.read(req)})
+      if (result.outcome === 'no_owner') throw new AuthorizePageError(503, 'No owner password', 'no owner password is set on this server; run: npx gatehouse owner set-password (with the daemon\'s --data-dir), or sign in with your user name')
+      if (result.outcome === 'limited') {
+        const wait = String(result.retryAfter)
+        return showConsent(res, 429, request, session, requestId, undefined, `Too many login attempts; try again in ${wait} seconds.`, {'Retry-After': wait})
       }
+      if (result.outcome === 'wrong') return showConsent(res, 401, request, session, requestId, undefined, params.get('username') ? 'Wrong user name or password.' : 'Wrong password.')
       // Answered meanwhile by a concurrent POST of this session?
       // (here or on another node)?
-      if (!(await sessions.pending(requestId, login.session.id))) throw expired()
-      session = login.session
-      headers['Set-Cookie'] = login.cookies
+      if (!(await sessions.pending(requestId, session.id))) throw expired()
+      user = result.user
+      session = await sessions.login(session, user.id)
+      const cookies = [cookieFor(session)]
+      if (result.deviceId === undefined) cookies.push(deviceCookie.serialize(newDeviceToken(result.passwordHash), DEVICE_COOKIE_MAX_AGE_S))
+      headers['Set-Cookie'] = cookies
     }
     // Single use, decided by the session store: of two answers racing (two tabs, two nodes) one wins.
     if (!(await sessions.settle(requestId, session.id))) throw expired()
-    await store.consents.remember({clientId: request.client.id, subject: OWNER_SUBJECT, scopes: request.scopes, at: clock.now()})
-    await approve(res, 303, request, headers)
+    await store.consents.remember({clientId: request.client.id, subject: user.id, scopes: request.scopes, at: clock.now()})
+    await approve(res, 303, request, user, headers)
   }
 
-  return {get: guarded(302, get), post: guarded(303, post)}
+  return {
+    get: guarded(302, get),
+    post: guarded(303, post),
+    resume,
+  }
 }

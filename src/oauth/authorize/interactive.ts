@@ -21,6 +21,10 @@ import {createCodeIssuer} from './code-issuer.js'
 import {deviceCookie, sessionCookie} from './cookies.js'
 import {createSessionStore, type SessionLimits} from './sessions.js'
 import {createSharedSessionStore} from './shared-sessions.js'
+import {ACCOUNT_PATH, createAccountPage} from './account-page.js'
+import {createPasswordLogin} from '../../users/password-login.js'
+import {createUpstreamLogin, UPSTREAM_CALLBACK_PATH, UPSTREAM_START_PATH, type UpstreamOptions} from '../../users/oidc/upstream-login.js'
+import type {Logger} from '../../log.js'
 
 export interface InteractiveOptions {
   /** Development only: approve every valid request without the owner (loopback issuer and bind only). */
@@ -47,6 +51,8 @@ export interface InteractiveOptions {
   ownerLogin?: Partial<OwnerLoginLimits>
   /** Bounds of the in-memory browser sessions (src/oauth/authorize/sessions.ts). */
   browserSessions?: Partial<SessionLimits>
+  /** Sign-in through an upstream OpenID Connect provider (src/users/oidc/upstream-login.ts). */
+  upstream?: UpstreamOptions
 }
 
 export const interactiveDefaults = {
@@ -74,6 +80,7 @@ export async function createInteractiveAuthorization({
   maxBodyBytes,
   budgets,
   shared = false,
+  logger,
 }: {
   options: InteractiveOptions
   issuer: string
@@ -91,6 +98,7 @@ export async function createInteractiveAuthorization({
   budgets?: Budgets
   /** Nodes share the store: browser sessions and parked requests live in it (shared-sessions.ts). */
   shared?: boolean
+  logger: Logger
 }) {
   const autoApprove = options.autoApprove ?? false
   if (autoApprove && !(isLoopbackAddress(issuerUrl.hostname) && isLoopbackAddress(host))) {
@@ -136,19 +144,20 @@ export async function createInteractiveAuthorization({
     ? {resolve: async (url: string, context: {remoteAddress: string}) => (await (loading ??= loadDocuments())).resolve(url, context)}
     : undefined
 
-  // One owner login for the consent page and the console: sessions, cookies and budgets shared.
+  // One set of browser sessions, cookies and login budgets for the consent page, the account page
+  // and the console (its owner login).
   const sessions = shared
     ? createSharedSessionStore({store, clock, findClient: (id) => clients.get(id), limits: options.browserSessions ?? {}})
     : createSessionStore({clock, limits: options.browserSessions ?? {}})
+  const loginGuard = createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock, ...(budgets ? {budgets} : {})})
+  const devices = deviceCookie({secure: issuerUrl.protocol === 'https:'})
   const cookie = sessionCookie({secure: issuerUrl.protocol === 'https:'})
-  const ownerLogin = createOwnerLogin({
-    store,
-    clock,
-    sessions,
-    cookie,
-    deviceCookie: deviceCookie({secure: issuerUrl.protocol === 'https:'}),
-    guard: createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock, ...(budgets ? {budgets} : {})}),
-  })
+  const ownerLogin = createOwnerLogin({store, clock, sessions, cookie, deviceCookie: devices, guard: loginGuard})
+  // Upstream sign-in resumes the consent request the endpoint parked: bound once both exist.
+  let resume: ReturnType<typeof createAuthorizationEndpoint>['resume'] | undefined
+  const upstream = options.upstream
+    ? createUpstreamLogin({options: options.upstream, issuer, store, clock, logger, sessions, cookie, resume: (...args) => resume!(...args)})
+    : undefined
   const authorize = createAuthorizationEndpoint({
     issuer,
     store,
@@ -158,12 +167,15 @@ export async function createInteractiveAuthorization({
     supportedScopes: scopes,
     sessions,
     cookie,
-    ownerLogin,
+    deviceCookie: devices,
     issueCode: createCodeIssuer({store, clock}),
+    loginGuard,
     autoApprove,
     maxBodyBytes,
     action: `${issuer}/oauth/authorize`,
+    upstream: upstream && {startUrl: upstream.startUrl, label: upstream.label, passwords: !options.upstream!.only},
   })
+  resume = authorize.resume
   const register = registration
     ? createRegistrationEndpoint({
         store,
@@ -181,6 +193,11 @@ export async function createInteractiveAuthorization({
   const routes: Route[] = []
   for (const path of ['/oauth/authorize', '/authorize']) {
     routes.push({method: 'GET', path, cors: 'none', handler: authorize.get}, {method: 'POST', path, cors: 'none', handler: authorize.post})
+  }
+  const account = createAccountPage({store, clock, sessions, cookie, deviceCookie: devices, login: createPasswordLogin({store, guard: loginGuard}), maxBodyBytes, action: `${issuer}${ACCOUNT_PATH}`})
+  routes.push({method: 'GET', path: ACCOUNT_PATH, cors: 'none', handler: account.get}, {method: 'POST', path: ACCOUNT_PATH, cors: 'none', handler: account.post})
+  if (upstream) {
+    routes.push({method: 'GET', path: UPSTREAM_START_PATH, cors: 'none', handler: upstream.start}, {method: 'GET', path: UPSTREAM_CALLBACK_PATH, cors: 'none', handler: upstream.callback})
   }
   if (register) for (const path of ['/oauth/register', '/register']) routes.push({method: 'POST', path, cors: 'public', handler: register})
 

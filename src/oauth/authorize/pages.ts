@@ -24,7 +24,7 @@ export const isolated = (s: string, dir: 'auto' | 'ltr' = 'auto') => `<bdi dir="
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}code{background:#f2f2f2;padding:0 .25rem;word-break:break-all}.warn{background:#fff4d6;padding:.5rem .75rem;border-radius:4px}
 .error{background:#fde2e1;padding:.5rem .75rem;border-radius:4px}ul{padding-left:1.2rem}label{display:block;margin:1rem 0 .25rem}
-input[type=password]{width:100%;padding:.4rem;font-size:1rem}.buttons{margin-top:1.5rem;display:flex;gap:.75rem}
+input[type=password],input[type=text]{width:100%;padding:.4rem;font-size:1rem}a.button{display:inline-block;padding:.5rem 1.25rem;border:1px solid #1a5fd0;border-radius:4px;color:#1a5fd0;text-decoration:none}.buttons{margin-top:1.5rem;display:flex;gap:.75rem}
 button{font-size:1rem;padding:.5rem 1.25rem;cursor:pointer}button.approve{background:#1a5fd0;color:#fff;border:0;border-radius:4px}`
 
 /**
@@ -33,7 +33,7 @@ button{font-size:1rem;padding:.5rem 1.25rem;cursor:pointer}button.approve{backgr
  * the only inline content is the style, allowed by a per-response nonce; nothing is cached.
  * The page's own URL (with state and the PKCE challenge) is never sent as a Referer elsewhere.
  */
-export function sendPage(res: ServerResponse, status: number, title: string, body: (nonce: string) => string, headers: Record<string, string> = {}): void {
+export function sendPage(res: ServerResponse, status: number, title: string, body: (nonce: string) => string, headers: Record<string, string | string[]> = {}): void {
   const nonce = randomBytes(16).toString('base64')
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${shown(title)}</title><style nonce="${nonce}">${STYLE}</style></head><body>${body(nonce)}</body></html>`
@@ -62,7 +62,14 @@ export interface ConsentView {
   scopes: string[]
   requestId: string
   csrf: string
+  /** Nobody is signed in with this browser session: the page asks who is approving. */
   needsPassword: boolean
+  /** Whether password sign-in is offered (off when only upstream sign-in is configured). */
+  passwords?: boolean
+  /** The signed-in person, named on the page (issue 17). */
+  userName?: string | undefined
+  /** Upstream sign-in: the button's target and label. */
+  upstream?: {url: string; label: string} | undefined
   error?: string | undefined
   action: string
 }
@@ -91,8 +98,43 @@ ${loopback ? '<p class="warn">This goes to a program on this computer (a loopbac
 <form method="post" action="${escapeHtml(v.action)}">
 <input type="hidden" name="request_id" value="${escapeHtml(v.requestId)}">
 <input type="hidden" name="csrf_token" value="${escapeHtml(v.csrf)}">
-${v.needsPassword ? '<label for="password">Owner password</label><input type="password" id="password" name="password" autocomplete="current-password" autofocus>' : ''}
-<div class="buttons"><button class="approve" type="submit" name="decision" value="approve">Approve</button>
-<button type="submit" name="decision" value="deny">Deny</button></div>
-</form>`
+${v.userName !== undefined ? `<p class="who">Signed in as <strong>${isolated(v.userName)}</strong>. Approving gives this application access as you.</p>` : ''}
+${v.needsPassword && v.passwords !== false ? `<label for="username">User name <small>(leave empty for the owner)</small></label><input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64">
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" autofocus>` : ''}
+<div class="buttons">${v.needsPassword && v.passwords === false ? '' : '<button class="approve" type="submit" name="decision" value="approve">Approve</button>'}
+<button type="submit" name="decision" value="deny">Deny</button>${v.userName !== undefined ? '<button type="submit" name="decision" value="switch">Not you? Sign in as someone else</button>' : ''}</div>
+</form>
+${v.upstream ? `<p class="upstream"><a class="button" href="${escapeHtml(v.upstream.url)}">${shown(v.upstream.label)}</a></p>` : ''}`
+}
+
+export interface AccountView {
+  action: string
+  csrf: string
+  error?: string | undefined
+  user: {name: string; role: string} | undefined
+  consents: Array<{clientId: string; clientName: string; subject: string; userName: string; scopes: string[]; createdAt: string}>
+}
+
+/** The account page (issue 17): a login form, or the signed-in person's approvals with revoke buttons. */
+export function accountPage(v: AccountView) {
+  const form = (fields: string, button: string) =>
+    `<form method="post" action="${escapeHtml(v.action)}"><input type="hidden" name="csrf_token" value="${escapeHtml(v.csrf)}">${fields}<div class="buttons">${button}</div></form>`
+  if (!v.user) {
+    return () => `<h1>Your approvals</h1>${v.error ? `<p class="error">${escapeHtml(v.error)}</p>` : ''}
+${form(
+  '<input type="hidden" name="action" value="login"><label for="username">User name</label><input type="text" id="username" name="username" autocomplete="username" maxlength="64"><label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password">',
+  '<button class="approve" type="submit">Sign in</button>',
+)}`
+  }
+  const user = v.user
+  const owner = user.role === 'owner'
+  const rows = v.consents
+    .map(
+      (c) => `<li>${owner ? `<strong>${isolated(c.userName)}</strong>: ` : ''}${isolated(c.clientName)} (<code>${isolated(c.clientId, 'ltr')}</code>), ${c.scopes.map((s) => `<code>${isolated(s, 'ltr')}</code>`).join(' ') || '(no scope)'}, since ${escapeHtml(c.createdAt)} UTC
+${form(`<input type="hidden" name="action" value="revoke"><input type="hidden" name="client_id" value="${escapeHtml(c.clientId)}"><input type="hidden" name="subject" value="${escapeHtml(c.subject)}">`, '<button type="submit" class="revoke">Revoke</button>')}</li>`,
+    )
+    .join('')
+  return () => `<h1>Your approvals</h1>${v.error ? `<p class="error">${escapeHtml(v.error)}</p>` : ''}
+<p class="who">Signed in as <strong>${isolated(user.name)}</strong> (${escapeHtml(user.role)}).${owner ? ' As an owner you see everyone\'s approvals.' : ''}</p>
+${rows ? `<ul>${rows}</ul>` : '<p>No approvals.</p>'}`
 }

@@ -10,6 +10,8 @@ export interface BrowserSession {
   csrf: string
   /** When the owner logged in with this session; null before. */
   ownerAt: number | null
+  /** Who logged in (a user id, issue 17); absent before login. */
+  userId?: string
   expiresAt: number
 }
 
@@ -52,7 +54,7 @@ export interface SessionStore {
   /** The live session with this id (the cookie value), marked used. */
   get(id: string | undefined): Promise<BrowserSession | undefined>
   /** The owner proved the password: a new session id (and CSRF token) carries the login and the parked requests. */
-  login(old: BrowserSession): Promise<BrowserSession>
+  login(old: BrowserSession, userId?: string): Promise<BrowserSession>
   csrfMatches(session: BrowserSession, presented: string | undefined): boolean
   /** Parks a validated request for the owner's decision, bound to the browser session; its id. */
   park(sessionId: string, request: AuthorizationRequest): Promise<string>
@@ -155,12 +157,12 @@ export function createSessionStore({
       return e.session
     },
     /** The owner proved the password: a new session id (and CSRF token) carries the login and the parked requests. */
-    async login(old: BrowserSession): Promise<BrowserSession> {
+    async login(old: BrowserSession, userId?: string): Promise<BrowserSession> {
       const before = entry(old.id)
       if (old.ownerAt === null) dropAnonymous(old.id)
       else owner.delete(old.id)
       if (owner.size >= max.maxOwner) owner.delete(owner.keys().next().value!)
-      const session = {id: token(), csrf: token(), ownerAt: clock.now(), expiresAt: clock.now() + sessionTtlMs}
+      const session: BrowserSession = {id: token(), csrf: token(), ownerAt: clock.now(), ...(userId !== undefined ? {userId} : {}), expiresAt: clock.now() + sessionTtlMs}
       owner.set(session.id, {session, address: '', pending: before?.pending ?? new Map()})
       return session
     },

@@ -56,7 +56,7 @@ export function createSharedSessionStore({
       const now = clock.now()
       const session: BrowserSession = {id: token(), csrf: token(), ownerAt: null, expiresAt: now + anonymousTtlMs}
       await repo.createAnonymous(
-        {id: digest(session.id), csrf: session.csrf, ownerAt: null, address: addressKey(address), expiresAt: session.expiresAt, usedAt: now},
+        {id: digest(session.id), csrf: session.csrf, ownerAt: null, userId: null, address: addressKey(address), expiresAt: session.expiresAt, usedAt: now},
         {maxAnonymous: max.maxAnonymous, maxPerAddress: max.maxAnonymousPerAddress},
       )
       return session
@@ -64,15 +64,15 @@ export function createSharedSessionStore({
     async get(id) {
       if (!id || id.length > 128) return undefined
       const r = await repo.use(digest(id), clock.now())
-      return r ? {id, csrf: r.csrf, ownerAt: r.ownerAt, expiresAt: r.expiresAt} : undefined
+      return r ? {id, csrf: r.csrf, ownerAt: r.ownerAt, ...(r.userId ? {userId: r.userId} : {}), expiresAt: r.expiresAt} : undefined
     },
-    async login(old) {
+    async login(old, userId) {
       const now = clock.now()
-      const session: BrowserSession = {id: token(), csrf: token(), ownerAt: now, expiresAt: now + sessionTtlMs}
+      const session: BrowserSession = {id: token(), csrf: token(), ownerAt: now, ...(userId !== undefined ? {userId} : {}), expiresAt: now + sessionTtlMs}
       // A session dropped meanwhile (expired, evicted) still logs in; it just carries nothing over.
-      const moved = await repo.login(digest(old.id), {id: digest(session.id), csrf: session.csrf, ownerAt: now, address: '', expiresAt: session.expiresAt, usedAt: now}, max.maxOwner)
+      const moved = await repo.login(digest(old.id), {id: digest(session.id), csrf: session.csrf, ownerAt: now, userId: userId ?? null, address: '', expiresAt: session.expiresAt, usedAt: now}, max.maxOwner)
       if (!moved) {
-        await repo.createAnonymous({id: digest(session.id), csrf: session.csrf, ownerAt: now, address: '', expiresAt: session.expiresAt, usedAt: now}, {maxAnonymous: Infinity, maxPerAddress: Infinity})
+        await repo.createAnonymous({id: digest(session.id), csrf: session.csrf, ownerAt: now, userId: userId ?? null, address: '', expiresAt: session.expiresAt, usedAt: now}, {maxAnonymous: Infinity, maxPerAddress: Infinity})
       }
       return session
     },

@@ -45,10 +45,11 @@ export function createPostgresAudit(sql: Sql): AuditRepository {
         ],
       )
     },
-    async query({clientId, since, afterId, beforeId, event, outcome, newestFirst = false, limit = 10_000}) {
+    async query({clientId, subject, since, afterId, beforeId, event, outcome, newestFirst = false, limit = 10_000}) {
       const where: string[] = []
       const args: unknown[] = []
       if (clientId !== undefined) (args.push(clientId), where.push(`client_id = $${args.length}`))
+      if (subject !== undefined) (args.push(subject), where.push(`subject = $${args.length}`))
       if (since !== undefined) (args.push(since), where.push(`time >= $${args.length}`))
       if (afterId !== undefined) (args.push(afterId), where.push(`id > $${args.length}`))
       if (beforeId !== undefined) (args.push(beforeId), where.push(`id < $${args.length}`))

@@ -6,6 +6,7 @@ interface SessionRow {
   id: string
   csrf: string
   owner_at: number | null
+  user_id: string | null
   address: string
   expires_at: number
   used_at: number
@@ -18,7 +19,7 @@ interface PendingRow {
   expires_at: number
 }
 
-const session = (r: SessionRow): BrowserSessionRecord => ({id: r.id, csrf: r.csrf, ownerAt: r.owner_at, address: r.address, expiresAt: r.expires_at, usedAt: r.used_at})
+const session = (r: SessionRow): BrowserSessionRecord => ({id: r.id, csrf: r.csrf, ownerAt: r.owner_at, userId: r.user_id ?? null, address: r.address, expiresAt: r.expires_at, usedAt: r.used_at})
 const pending = (r: PendingRow): PendingAuthorizationRecord => ({id: r.id, sessionId: r.session_id, request: r.request, createdAt: r.created_at, expiresAt: r.expires_at})
 
 /** Session bounds are counted under one advisory lock, so racing nodes cannot both pass a full bound. */
@@ -27,7 +28,7 @@ const SESSION_LOCK = 0x6761_7466
 /** Consent-page sessions and parked requests, shared by every node. */
 export function createPostgresBrowserSessions(sql: Sql, pool: pg.Pool): BrowserSessionRepository {
   const insert = (tx: Sql, s: BrowserSessionRecord) =>
-    tx('INSERT INTO browser_sessions (id, csrf, owner_at, address, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)', [s.id, s.csrf, s.ownerAt, s.address, s.expiresAt, s.usedAt])
+    tx('INSERT INTO browser_sessions (id, csrf, owner_at, user_id, address, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [s.id, s.csrf, s.ownerAt, s.userId, s.address, s.expiresAt, s.usedAt])
   const count = async (tx: Sql, where: string, values: unknown[] = []) => Number((await tx<{n: number}>(`SELECT count(*)::int AS n FROM browser_sessions WHERE ${where}`, values))[0]!.n)
   return {
     async createAnonymous(s, bounds) {

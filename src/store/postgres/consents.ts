@@ -49,8 +49,12 @@ export function createPostgresConsents(sql: Sql, pool: pg.Pool): ConsentReposito
     async active(clientId, subject) {
       return (await sql<Row>('SELECT * FROM consents WHERE client_id = $1 AND subject = $2 AND revoked_at IS NULL', [clientId, subject])).map(fromRow)
     },
-    async list({includeRevoked}) {
-      return (await sql<Row>(`SELECT * FROM consents ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at`)).map(fromRow)
+    async list({includeRevoked, subject, clientId}) {
+      const where: string[] = includeRevoked ? [] : ['revoked_at IS NULL']
+      const args: string[] = []
+      if (subject !== undefined) (args.push(subject), where.push(`subject = $${args.length}`))
+      if (clientId !== undefined) (args.push(clientId), where.push(`client_id = $${args.length}`))
+      return (await sql<Row>(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at`, args)).map(fromRow)
     },
     async revokeWith(clientId, decide) {
       return transaction(pool, async (tx) => {
@@ -67,23 +71,6 @@ export function createPostgresConsents(sql: Sql, pool: pg.Pool): ConsentReposito
         }
         return result
       })
-    },
-  }
-}
-
-/** The owner's password hash (one row). */
-export function createPostgresOwner(sql: Sql): OwnerRepository {
-  return {
-    async passwordHash() {
-      const [row] = await sql<{password_hash: string}>('SELECT password_hash FROM owner WHERE id = 1')
-      return row?.password_hash
-    },
-    async setPasswordHash(hash, at) {
-      await sql(
-        `INSERT INTO owner (id, password_hash, updated_at) VALUES (1, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
-        [hash, at],
-      )
     },
   }
 }

@@ -191,6 +191,50 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'users: people who approve clients; the owner becomes the first user',
+    // As SQLite's migration 8 (src/store/migrations.ts), plus the change feed's 'users' topic.
+    sql: `
+      CREATE TABLE users (
+        id             TEXT PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        role           TEXT NOT NULL CHECK (role IN ('owner','member')),
+        password_hash  TEXT,
+        created_at     BIGINT NOT NULL,
+        disabled_at    BIGINT
+      );
+      CREATE INDEX users_role ON users(role, created_at) WHERE disabled_at IS NULL;
+      CREATE TABLE user_identities (
+        issuer         TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        email          TEXT,
+        created_at     BIGINT NOT NULL,
+        last_login_at  BIGINT NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      );
+      CREATE INDEX user_identities_user ON user_identities(user_id);
+      CREATE INDEX grants_subject ON grants(subject) WHERE revoked_at IS NULL;
+      CREATE INDEX consents_subject ON consents(subject) WHERE revoked_at IS NULL;
+
+      INSERT INTO users (id, name, role, password_hash, created_at)
+        SELECT 'usr_' || md5(random()::text || clock_timestamp()::text), 'owner', 'owner',
+               (SELECT password_hash FROM owner WHERE id = 1),
+               coalesce((SELECT updated_at FROM owner WHERE id = 1), (SELECT min(created_at) FROM grants), (SELECT min(created_at) FROM consents), 0)
+        WHERE EXISTS (SELECT 1 FROM owner) OR EXISTS (SELECT 1 FROM grants WHERE subject = 'owner') OR EXISTS (SELECT 1 FROM consents WHERE subject = 'owner');
+      UPDATE grants SET subject = (SELECT id FROM users WHERE name = 'owner') WHERE subject = 'owner';
+      UPDATE consents SET subject = (SELECT id FROM users WHERE name = 'owner') WHERE subject = 'owner';
+      UPDATE tokens SET subject = (SELECT id FROM users WHERE name = 'owner') WHERE subject = 'owner';
+      DROP TABLE owner;
+
+      INSERT INTO changes (topic, version) VALUES ('users', 0);
+      CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_changed('users');
+      CREATE TRIGGER user_identities_changed AFTER INSERT OR DELETE ON user_identities FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_changed('users');
+      -- The person a logged-in browser session belongs to (shared sessions).
+      ALTER TABLE browser_sessions ADD COLUMN user_id TEXT;
+    `,
+  },
 ]
 
 /** Any fixed number: the advisory lock under which nodes starting together migrate one at a time. */

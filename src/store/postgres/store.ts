@@ -6,7 +6,9 @@ import type {Store} from '../types.js'
 import {createPostgresAudit} from './audit.js'
 import {createPostgresClients, createPostgresRegisteredClients} from './clients.js'
 import {connectError, connectPostgres, poolSql} from './connect.js'
-import {createPostgresConsents, createPostgresOwner} from './consents.js'
+import {createPostgresConsents} from './consents.js'
+import {createPostgresOwner, createPostgresUsers} from './users.js'
+import {newUserId} from '../user-id.js'
 import {createPostgresGrants} from './grants.js'
 import {createPostgresSigningKeys, createPostgresSecrets} from './keys.js'
 import {listenForChanges} from './listen.js'
@@ -67,7 +69,8 @@ export async function openPostgresStore(url: string, options: PostgresOptions & 
       tokens: createPostgresTokens(sql),
       grants: createPostgresGrants(sql, pool),
       consents: createPostgresConsents(sql, pool),
-      owner: createPostgresOwner(sql),
+      owner: createPostgresOwner(sql, pool, newUserId),
+      users: createPostgresUsers(sql, pool),
       registeredClients: createPostgresRegisteredClients(sql, clients),
       secrets: createPostgresSecrets(sql),
       budgets: createPostgresBudgets(sql, pool),

@@ -52,10 +52,11 @@ export function createSqliteAudit(db: Database.Database): AuditRepository {
     async append(events) {
       if (events.length > 0) appendAll.immediate(events)
     },
-    async query({clientId, since, afterId, beforeId, event, outcome, newestFirst = false, limit = 10_000}) {
+    async query({clientId, subject, since, afterId, beforeId, event, outcome, newestFirst = false, limit = 10_000}) {
       const where: string[] = []
       const args: unknown[] = []
       if (clientId !== undefined) (where.push('client_id = ?'), args.push(clientId))
+      if (subject !== undefined) (where.push('subject = ?'), args.push(subject))
       if (since !== undefined) (where.push('time >= ?'), args.push(since))
       if (afterId !== undefined) (where.push('id > ?'), args.push(afterId))
       if (beforeId !== undefined) (where.push('id < ?'), args.push(beforeId))

@@ -5,6 +5,7 @@ interface SessionRow {
   id: string
   csrf: string
   owner_at: number | null
+  user_id: string | null
   address: string
   expires_at: number
   used_at: number
@@ -17,12 +18,12 @@ interface PendingRow {
   expires_at: number
 }
 
-const session = (r: SessionRow): BrowserSessionRecord => ({id: r.id, csrf: r.csrf, ownerAt: r.owner_at, address: r.address, expiresAt: r.expires_at, usedAt: r.used_at})
+const session = (r: SessionRow): BrowserSessionRecord => ({id: r.id, csrf: r.csrf, ownerAt: r.owner_at, userId: r.user_id ?? null, address: r.address, expiresAt: r.expires_at, usedAt: r.used_at})
 const pending = (r: PendingRow): PendingAuthorizationRecord => ({id: r.id, sessionId: r.session_id, request: r.request, createdAt: r.created_at, expiresAt: r.expires_at})
 
 /** Consent-page sessions and parked requests on SQLite (the contract's twin of the PostgreSQL ones). */
 export function createSqliteBrowserSessions(db: Database.Database): BrowserSessionRepository {
-  const insert = db.prepare('INSERT INTO browser_sessions (id, csrf, owner_at, address, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?)')
+  const insert = db.prepare('INSERT INTO browser_sessions (id, csrf, owner_at, user_id, address, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
   const countAddress = db.prepare<[string], number>('SELECT count(*) FROM browser_sessions WHERE owner_at IS NULL AND address = ?').pluck()
   const countAnonymous = db.prepare<[], number>('SELECT count(*) FROM browser_sessions WHERE owner_at IS NULL').pluck()
   const countOwner = db.prepare<[], number>('SELECT count(*) FROM browser_sessions WHERE owner_at IS NOT NULL').pluck()
@@ -58,13 +59,13 @@ export function createSqliteBrowserSessions(db: Database.Database): BrowserSessi
     if (ofAddress >= bounds.maxPerAddress) dropOldestOfAddress.run(s.address, ofAddress - bounds.maxPerAddress + 1)
     const all = countAnonymous.get()!
     if (all >= bounds.maxAnonymous) dropOldestAnonymous.run(all - bounds.maxAnonymous + 1)
-    insert.run(s.id, s.csrf, s.ownerAt, s.address, s.expiresAt, s.usedAt)
+    insert.run(s.id, s.csrf, s.ownerAt, s.userId, s.address, s.expiresAt, s.usedAt)
   })
   const login = db.transaction((oldId: string, s: BrowserSessionRecord, maxOwner: number) => {
     if (exists.get(oldId) === undefined) return false
     const owners = countOwner.get()!
     if (owners >= maxOwner) dropOldestOwner.run(owners - maxOwner + 1)
-    insert.run(s.id, s.csrf, s.ownerAt, s.address, s.expiresAt, s.usedAt)
+    insert.run(s.id, s.csrf, s.ownerAt, s.userId, s.address, s.expiresAt, s.usedAt)
     move.run(s.id, oldId)
     drop.run(oldId)
     return true

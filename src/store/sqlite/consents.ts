@@ -39,7 +39,7 @@ const fromRow = (r: Row): ConsentRecord => ({
   revokedAt: r.revoked_at,
 })
 
-/** The owner's approvals, per client and scope set (scopes stored sorted, so a set has one spelling). */
+/** People's approvals, per client and scope set (scopes stored sorted, so a set has one spelling). */
 export function createSqliteConsents(db: Database.Database): ConsentRepository {
   const insert = db.prepare('INSERT OR IGNORE INTO consents (client_id, subject, scope, created_at) VALUES (?, ?, ?, ?)')
   const active = db.prepare<[string, string], Row>('SELECT * FROM consents WHERE client_id = ? AND subject = ? AND revoked_at IS NULL')
@@ -54,6 +54,10 @@ export function createSqliteConsents(db: Database.Database): ConsentRepository {
     if (w.op === 'revoke_consent') revokeConsent.run(w.at, w.clientId, w.subject, [...w.scopes].sort().join(' '))
     else if (revokeGrant.run(w.at, w.reason, w.grantId).changes === 1) revokeFamily.run(w.at, w.grantId)
   }
+  const listActiveOf = db.prepare<[string], Row>('SELECT * FROM consents WHERE revoked_at IS NULL AND subject = ? ORDER BY created_at')
+  const listAllOf = db.prepare<[string], Row>('SELECT * FROM consents WHERE subject = ? ORDER BY created_at')
+  const listActiveForClient = db.prepare<[string], Row>('SELECT * FROM consents WHERE revoked_at IS NULL AND client_id = ? ORDER BY created_at')
+  const listAllForClient = db.prepare<[string], Row>('SELECT * FROM consents WHERE client_id = ? ORDER BY created_at')
   return {
     async remember({clientId, subject, scopes, at}) {
       insert.run(clientId, subject, [...scopes].sort().join(' '), at)
@@ -61,7 +65,12 @@ export function createSqliteConsents(db: Database.Database): ConsentRepository {
     async active(clientId, subject) {
       return active.all(clientId, subject).map(fromRow)
     },
-    async list({includeRevoked}) {
+    async list({includeRevoked, subject, clientId}) {
+      if (clientId !== undefined) {
+        const rows = (includeRevoked ? listAllForClient : listActiveForClient).all(clientId).map(fromRow)
+        return subject === undefined ? rows : rows.filter((c) => c.subject === subject)
+      }
+      if (subject !== undefined) return (includeRevoked ? listAllOf : listActiveOf).all(subject).map(fromRow)
       return (includeRevoked ? listAll : listActive).all().map(fromRow)
     },
     async revokeWith(clientId, decide) {

@@ -10,7 +10,8 @@ import {createSqliteSigningKeys} from './signing-keys.js'
 import {createSqliteTokens} from './tokens.js'
 import {createSqliteConsents} from './consents.js'
 import {createSqliteGrants} from './grants.js'
-import {createSqliteOwner} from './owner.js'
+import {createSqliteOwner, createSqliteUsers} from './users.js'
+import {newUserId} from '../user-id.js'
 import {createSqliteRegisteredClients} from './registered-clients.js'
 import {createSqliteSecrets} from './secrets.js'
 import {announceWrites} from '../announce.js'
@@ -58,7 +59,8 @@ export function openSqliteStore(dataDir: string, {clock = systemClock}: {clock?:
       tokens: createSqliteTokens(db),
       grants: createSqliteGrants(db),
       consents: createSqliteConsents(db),
-      owner: createSqliteOwner(db),
+      owner: createSqliteOwner(db, newUserId),
+      users: createSqliteUsers(db),
       registeredClients: createSqliteRegisteredClients(db),
       secrets: createSqliteSecrets(db),
       budgets: createSqliteBudgets(db),

@@ -1,0 +1,190 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import * as oidc from 'openid-client'
+import type {Clock} from '../../clock.js'
+import {isLoopbackAddress} from '../../http/guards.js'
+import type {Handler} from '../../http/router.js'
+import type {Logger} from '../../log.js'
+import type {SessionCookie} from '../../oauth/authorize/cookies.js'
+import {AuthorizePageError} from '../../oauth/authorize/errors.js'
+import {errorPage, sendPage} from '../../oauth/authorize/pages.js'
+import type {BrowserSession, SessionStore} from '../../oauth/authorize/sessions.js'
+import type {Store} from '../../store/types.js'
+import {allows, isEmpty, type AllowList} from './allow-list.js'
+import {linkAccount} from './link-account.js'
+
+/** `oauth-server --oidc-*`: Gatehouse as an OpenID Connect relying party (issue 17). */
+export interface UpstreamOptions {
+  /** The provider's issuer identifier (https, or http on a loopback host for development). */
+  issuer: string
+  clientId: string
+  clientSecret: string
+  allow: AllowList
+  /** Make a member on the first sign-in of an allowed identity with no local user. */
+  autoCreate: boolean
+  /** Offer only upstream sign-in (no password form). */
+  only: boolean
+  /** The button's text; default "Sign in with <issuer host>". */
+  label?: string | undefined
+  /** Seconds for each request to the provider (discovery, token); default 10. */
+  timeoutSeconds?: number | undefined
+}
+
+interface Pending {
+  sessionId: string
+  requestId: string
+  verifier: string
+  nonce: string
+  expiresAt: number
+}
+
+/** How long a browser may take at the provider, ms. */
+const PENDING_TTL_MS = 10 * 60_000
+/** Most sign-ins in flight at once (each is a few hundred bytes); the oldest goes first. */
+const MAX_PENDING = 10_000
+
+export const UPSTREAM_START_PATH = '/oauth/upstream/start'
+export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
+
+/**
+ * Upstream sign-in through openid-client (authorization code + PKCE S256, state, nonce, RFC 9207
+ * `iss` in the authorization response, and ID token validation: signature against the
+ * provider's JWKS, iss, aud, exp, iat, nonce; OIDC Core §3.1.3.7). The provider is discovered
+ * on first use (and again after a failure), so a provider that is down at start does not stop
+ * the daemon: the sign-in page says so and nothing is created.
+ *
+ * GET start?request=ID: for a consent request parked in this browser session, redirects to the
+ * provider; the state is single-use and bound to the session (a callback in another browser, or
+ * a second time, is refused: login CSRF, replay). GET callback: validates, maps (iss, sub) to one
+ * local user (link-account.ts), logs the session in and resumes the consent request.
+ */
+export function createUpstreamLogin({
+  options,
+  issuer,
+  store,
+  clock,
+  logger,
+  sessions,
+  cookie,
+  resume,
+}: {
+  options: UpstreamOptions
+  /** Our own issuer: the callback is `${issuer}/oauth/upstream/callback`. */
+  issuer: string
+  store: Store
+  clock: Clock
+  logger: Logger
+  sessions: SessionStore
+  cookie: SessionCookie
+  resume(req: IncomingMessage, res: ServerResponse, session: BrowserSession, requestId: string, headers: Record<string, string | string[]>): Promise<void>
+}) {
+  const redirectUri = `${issuer}${UPSTREAM_CALLBACK_PATH}`
+  const upstreamUrl = new URL(options.issuer)
+  const insecure = upstreamUrl.protocol === 'http:' && isLoopbackAddress(upstreamUrl.hostname.replace(/^\[|\]$/g, ''))
+  const pending = new Map<string, Pending>()
+  let config: Promise<oidc.Configuration> | undefined
+
+  const discover = () =>
+    (config ??= oidc
+      .discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, oidc.ClientSecretBasic(options.clientSecret), {
+        timeout: options.timeoutSeconds ?? 10,
+        // The ID token's signature is checked against the provider's keys even though it came over
+        // the back channel: a token signed by any other key is refused.
+        execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
+      })
+      .catch((error: unknown) => {
+        config = undefined
+        throw error
+      }))
+
+  const failed = (res: ServerResponse, status: number, title: string, detail: string) => sendPage(res, status, title, errorPage(title, detail))
+
+  const start: Handler = async (req, res, ctx) => {
+    const session = await sessions.get(cookie.read(req))
+    const requestId = ctx.url.searchParams.get('request') ?? ''
+    if (!session || !(await sessions.pending(requestId, session.id))) {
+      return failed(res, 400, 'Request expired', 'this authorization request expired or cookies are blocked; start again from the application')
+    }
+    let c: oidc.Configuration
+    try {
+      c = await discover()
+    } catch (error) {
+      logger.warn('upstream sign-in: the provider could not be discovered', {issuer: options.issuer, error: (error as Error).message})
+      return failed(res, 502, 'Sign-in unavailable', 'the identity provider does not answer properly right now; try again later or ask the owner of this server')
+    }
+    const verifier = oidc.randomPKCECodeVerifier()
+    const state = oidc.randomState()
+    const nonce = oidc.randomNonce()
+    for (const [k, p] of pending) {
+      if (pending.size < MAX_PENDING && p.expiresAt > clock.now()) break
+      pending.delete(k)
+    }
+    pending.set(state, {sessionId: session.id, requestId, verifier, nonce, expiresAt: clock.now() + PENDING_TTL_MS})
+    const url = oidc.buildAuthorizationUrl(c, {
+      redirect_uri: redirectUri,
+      scope: 'openid email profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    })
+    res.writeHead(303, {Location: url.href, 'Cache-Control': 'no-store'}).end()
+  }
+
+  const callback: Handler = async (req, res, ctx) => {
+    const state = ctx.url.searchParams.get('state') ?? ''
+    const p = pending.get(state)
+    // Single use: whatever happens next, this state is spent.
+    pending.delete(state)
+    const session = await sessions.get(cookie.read(req))
+    if (!p || p.expiresAt <= clock.now() || !session || session.id !== p.sessionId) {
+      return failed(res, 400, 'Sign-in refused', 'this sign-in response is not one this browser started, or it was already used or expired (state); start again from the application')
+    }
+    const upstreamError = ctx.url.searchParams.get('error')
+    if (upstreamError) return failed(res, 403, 'Sign-in cancelled', `the identity provider answered: ${upstreamError.slice(0, 100)}`)
+    let claims: Record<string, unknown>
+    try {
+      const c = await discover()
+      const tokens = await oidc.authorizationCodeGrant(c, new URL(ctx.url.pathname + ctx.url.search, redirectUri), {
+        pkceCodeVerifier: p.verifier,
+        expectedState: state,
+        expectedNonce: p.nonce,
+        idTokenExpected: true,
+      })
+      claims = (tokens.claims() ?? {}) as Record<string, unknown>
+    } catch (error) {
+      logger.warn('upstream sign-in refused', {issuer: options.issuer, error: (error as Error).message})
+      return failed(res, 502, 'Sign-in failed', 'the identity provider\'s answer could not be verified; nothing was changed. Start again from the application.')
+    }
+    const iss = String(claims.iss)
+    if (!isEmpty(options.allow) && !allows(options.allow, claims)) {
+      logger.info('upstream sign-in: not on the allow-list', {issuer: iss})
+      return failed(res, 403, 'Not allowed', 'your account at the identity provider is not allowed to use this server. No account was created. Ask the owner of this server to allow you.')
+    }
+    const linked = await linkAccount({store, clock, issuer: iss, claims, autoCreate: options.autoCreate && !isEmpty(options.allow)})
+    if (linked.outcome === 'no_account') return failed(res, 403, 'No account', 'you signed in, but no account here belongs to you, and accounts are not created automatically. Ask the owner of this server.')
+    if (linked.outcome === 'disabled') return failed(res, 403, 'Account disabled', 'your account on this server is disabled.')
+    if (linked.created) logger.info('user created at first upstream sign-in', {user: linked.user.name})
+    if (!(await sessions.pending(p.requestId, session.id))) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
+    const loggedIn = await sessions.login(session, linked.user.id)
+    await resume(req, res, loggedIn, p.requestId, {'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)})
+  }
+
+  /** The guard the other consent pages have: a page for a request error, never a stack trace. */
+  const paged =
+    (h: Handler): Handler =>
+    async (req, res, ctx) => {
+      try {
+        await h(req, res, ctx)
+      } catch (error) {
+        if (error instanceof AuthorizePageError) return sendPage(res, error.status, error.title, errorPage(error.title, error.detail))
+        throw error
+      }
+    }
+
+  return {
+    start: paged(start),
+    callback: paged(callback),
+    startUrl: (requestId: string) => `${issuer}${UPSTREAM_START_PATH}?request=${encodeURIComponent(requestId)}`,
+    label: options.label ?? `Sign in with ${upstreamUrl.host}`,
+  }
+}
