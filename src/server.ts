@@ -1,4 +1,6 @@
+import {hkdfSync} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import {readKeyEncryptionKey} from './secrets/sealed-vault.js'
 import {hostname} from 'node:os'
 import type {Server} from 'node:http'
 import {systemClock, type Clock} from './clock.js'
@@ -262,6 +264,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     ]
     const gateway = createGateway({
       nodeId,
+      // Several nodes: one requestState key for all (a multi round-trip request may be resumed on
+      // another node), derived from the key-encryption key every node is given (HKDF, RFC 5869;
+      // its own label, so it is never the key that seals the signing keys). One node: random.
+      ...(options.databaseUrl && options.keyEncryptionKeyFile
+        ? {requestStateKey: new Uint8Array(hkdfSync('sha256', readKeyEncryptionKey(options.keyEncryptionKeyFile), 'gatehouse', 'gatehouse requestState v1', 32))}
+        : {}),
       // A token refused at /mcp (401 invalid_token) is audited, naming its client when it verified.
       verifier: reportingRefusals(verifier, ({clientId, reason}) =>
         audit.record({event: 'token.refused', clientId, method: 'bearer', outcome: 'invalid_token', detail: {endpoint: '/mcp', reason}}),
