@@ -1,33 +1,6 @@
 import type {AuditRecord, AuditRepository} from '../types.js'
 import type {Sql} from './connect.js'
-
-interface Row {
-  id: number
-  time: number
-  event: string
-  client_id: string | null
-  subject: string | null
-  session_id: string | null
-  method: string | null
-  name: string | null
-  outcome: string
-  duration_ms: number | null
-  detail: string | null
-}
-
-const fromRow = (r: Row): AuditRecord => ({
-  id: r.id,
-  time: r.time,
-  event: r.event,
-  clientId: r.client_id,
-  subject: r.subject,
-  sessionId: r.session_id,
-  method: r.method,
-  name: r.name,
-  outcome: r.outcome,
-  durationMs: r.duration_ms,
-  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
-})
+import {type Row, fromRow} from '../rows/audit.js'
 
 /** The audit trail: a batch is one INSERT of arrays (unnest), one round trip whatever its size. */
 export function createPostgresAudit(sql: Sql): AuditRepository {

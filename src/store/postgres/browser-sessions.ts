@@ -1,26 +1,7 @@
 import type pg from 'pg'
 import type {BrowserSessionRecord, BrowserSessionRepository, PendingAuthorizationRecord} from '../types.js'
 import {transaction, type Sql} from './connect.js'
-
-interface SessionRow {
-  id: string
-  csrf: string
-  owner_at: number | null
-  user_id: string | null
-  address: string
-  expires_at: number
-  used_at: number
-}
-interface PendingRow {
-  id: string
-  session_id: string
-  request: string
-  created_at: number
-  expires_at: number
-}
-
-const session = (r: SessionRow): BrowserSessionRecord => ({id: r.id, csrf: r.csrf, ownerAt: r.owner_at, userId: r.user_id ?? null, address: r.address, expiresAt: r.expires_at, usedAt: r.used_at})
-const pending = (r: PendingRow): PendingAuthorizationRecord => ({id: r.id, sessionId: r.session_id, request: r.request, createdAt: r.created_at, expiresAt: r.expires_at})
+import {type SessionRow, type PendingRow, session, pending} from '../rows/browser-sessions.js'
 
 /** Session bounds are counted under one advisory lock, so racing nodes cannot both pass a full bound. */
 const SESSION_LOCK = 0x6761_7466

@@ -1,27 +1,7 @@
 import type pg from 'pg'
 import type {OwnerRepository, UserIdentityRecord, UserRecord, UserRepository} from '../types.js'
 import {transaction, type Sql} from './connect.js'
-
-interface Row {
-  id: string
-  name: string
-  role: 'owner' | 'member'
-  password_hash: string | null
-  created_at: number
-  disabled_at: number | null
-}
-
-interface IdentityRow {
-  issuer: string
-  subject: string
-  user_id: string
-  email: string | null
-  created_at: number
-  last_login_at: number
-}
-
-const fromRow = (r: Row): UserRecord => ({id: r.id, name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, disabledAt: r.disabled_at})
-const identityFromRow = (r: IdentityRow): UserIdentityRecord => ({issuer: r.issuer, subject: r.subject, userId: r.user_id, email: r.email, createdAt: r.created_at, lastLoginAt: r.last_login_at})
+import {type Row, type IdentityRow, fromRow, identityFromRow} from '../rows/users.js'
 
 const PRIMARY = `SELECT * FROM users WHERE role = 'owner' AND disabled_at IS NULL ORDER BY created_at, id LIMIT 1`
 const INSERT = 'INSERT INTO users (id, name, role, password_hash, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6)'

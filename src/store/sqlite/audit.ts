@@ -1,19 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {AuditRecord, AuditRepository} from '../types.js'
-
-interface Row {
-  id: number
-  time: number
-  event: string
-  client_id: string | null
-  subject: string | null
-  session_id: string | null
-  method: string | null
-  name: string | null
-  outcome: string
-  duration_ms: number | null
-  detail: string | null
-}
+import {type Row, fromRow} from '../rows/audit.js'
 
 interface CountRow {
   client_id: string | null
@@ -22,20 +9,6 @@ interface CountRow {
   outcome: string
   n: number
 }
-
-const fromRow = (r: Row): AuditRecord => ({
-  id: r.id,
-  time: r.time,
-  event: r.event,
-  clientId: r.client_id,
-  subject: r.subject,
-  sessionId: r.session_id,
-  method: r.method,
-  name: r.name,
-  outcome: r.outcome,
-  durationMs: r.duration_ms,
-  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
-})
 
 export function createSqliteAudit(db: Database.Database): AuditRepository {
   const insert = db.prepare(`INSERT INTO audit (time, event, client_id, subject, session_id, method, name, outcome, duration_ms, detail)

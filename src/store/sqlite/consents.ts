@@ -1,43 +1,7 @@
 import type Database from 'better-sqlite3'
 import type {ConsentRecord, ConsentRepository, ConsentWrite, GrantRecord} from '../types.js'
-
-interface Row {
-  client_id: string
-  subject: string
-  scope: string
-  created_at: number
-  revoked_at: number | null
-}
-
-interface GrantRow {
-  id: string
-  client_id: string
-  subject: string
-  scope: string
-  resource: string
-  created_at: number
-  expires_at: number
-  revoked_at: number | null
-}
-
-const grantFromRow = (r: GrantRow): GrantRecord => ({
-  id: r.id,
-  clientId: r.client_id,
-  subject: r.subject,
-  scopes: r.scope === '' ? [] : r.scope.split(' '),
-  resource: r.resource,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-})
-
-const fromRow = (r: Row): ConsentRecord => ({
-  clientId: r.client_id,
-  subject: r.subject,
-  scopes: r.scope === '' ? [] : r.scope.split(' '),
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-})
+import {type Row, fromRow} from '../rows/consents.js'
+import {type GrantRow, grantFromRow} from '../rows/grants.js'
 
 /** People's approvals, per client and scope set (scopes stored sorted, so a set has one spelling). */
 export function createSqliteConsents(db: Database.Database): ConsentRepository {

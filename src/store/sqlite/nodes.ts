@@ -1,15 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {NodeRecord, NodeRepository} from '../types.js'
-
-interface Row {
-  id: string
-  url: string
-  host: string
-  pid: number
-  version: string
-  started_at: number
-  seen_at: number
-}
+import {type Row} from '../rows/nodes.js'
 
 export const nodeFromRow = (r: Row): NodeRecord => ({id: r.id, url: r.url, host: r.host, pid: r.pid, version: r.version, startedAt: r.started_at, seenAt: r.seen_at})
 

@@ -1,27 +1,7 @@
 import type Database from 'better-sqlite3'
 import {StoreConflictError} from '../errors.js'
 import type {OwnerRepository, UserIdentityRecord, UserRecord, UserRepository} from '../types.js'
-
-interface Row {
-  id: string
-  name: string
-  role: 'owner' | 'member'
-  password_hash: string | null
-  created_at: number
-  disabled_at: number | null
-}
-
-interface IdentityRow {
-  issuer: string
-  subject: string
-  user_id: string
-  email: string | null
-  created_at: number
-  last_login_at: number
-}
-
-const fromRow = (r: Row): UserRecord => ({id: r.id, name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, disabledAt: r.disabled_at})
-const identityFromRow = (r: IdentityRow): UserIdentityRecord => ({issuer: r.issuer, subject: r.subject, userId: r.user_id, email: r.email, createdAt: r.created_at, lastLoginAt: r.last_login_at})
+import {type Row, type IdentityRow, fromRow, identityFromRow} from '../rows/users.js'
 
 const conflict = (what: string, error: unknown): unknown => {
   const code = (error as {code?: string}).code
