@@ -29,7 +29,7 @@ export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
   const others = ((s.nodes ?? []) as Array<{id: string; url: string; host: string; pid: number; version: string; seen_seconds_ago: number; self: boolean}>).filter((n) => !n.self)
   if (s.nodes) lines.push(`  nodes    ${others.length === 0 ? 'no other live node' : `${others.length} other live node${others.length === 1 ? '' : 's'}`}`)
   for (const n of others) lines.push(`    ${safe(n.id)} ${safe(n.url)} on ${safe(n.host)} pid ${n.pid} version ${safe(n.version)}, seen ${n.seen_seconds_ago}s ago`)
-  if (s.keys) lines.push(`  keys     ${s.keys.source === 'keychain' ? 'OS keychain' : `file ${s.keys.location}`}; active key ${s.keys.active_kid ?? '-'}, ${duration(s.keys.active_key_age_seconds)} old`)
+  if (s.keys) lines.push(`  keys     ${s.keys.source === 'keychain' ? 'OS keychain' : `${s.keys.source} ${s.keys.location}`}; active key ${s.keys.active_kid ?? '-'}, ${duration(s.keys.active_key_age_seconds)} old`)
   if (s.detail) lines.push(c.yellow(`  ${s.detail}`))
   const clients = (s.clients ?? []) as ClientStatus[]
   lines.push(`  sessions ${s.sessions ?? '-'}, children ${s.children ?? '-'}, clients seen ${clients.length}`)

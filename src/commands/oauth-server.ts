@@ -123,6 +123,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     // The hinted commands must reach this data dir from another shell, where GATEHOUSE_DATA_DIR may be unset.
     const dirArg = dataDirArg(dataDir)
     this.log(c.dim(`  no client yet?  npx oauth-generate-client --name my-agent${dirArg}`))
+    // The hinted commands must reach the same store: on PostgreSQL that is the database, not the data dir.
+    if (databaseUrl) this.log(c.dim('                  (with the same --database-url and --key-encryption-key-file, or their GATEHOUSE_ variables)'))
     this.log(c.dim(`  status, stop    npx gatehouse status${dirArg}   npx gatehouse stop${dirArg}`))
 
     await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@
  * Test harness for the gateway: real ES256-signed JWTs checked by a real verifier (jose), a real
  * node:http server on a free loopback port, and the official MCP SDK client.
  */
+import {readFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -170,7 +171,14 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false
   }
-  return true
+  // A zombie (exited, not yet reaped by whoever inherited it once its daemon was gone) still
+  // answers signal 0 but runs nothing: /proc/<pid>/stat's state (field 3) is Z.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
+  }
 }
 
 /** Resolves when `check` holds, polling on setImmediate (no fixed sleeps); rejects after `limit` tries. */
