@@ -1,26 +1,7 @@
 import type {SecretRepository, SigningKeyRecord, SigningKeyRepository} from '../types.js'
 import {transaction, type Sql} from './connect.js'
 import type pg from 'pg'
-
-interface Row {
-  kid: string
-  alg: string
-  public_jwk: string
-  private_key_store: SigningKeyRecord['privateKeyStore']
-  created_at: number
-  retired_at: number | null
-  verify_until: number | null
-}
-
-const fromRow = (r: Row): SigningKeyRecord => ({
-  kid: r.kid,
-  alg: r.alg,
-  publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
-  privateKeyStore: r.private_key_store,
-  createdAt: r.created_at,
-  retiredAt: r.retired_at,
-  verifyUntil: r.verify_until,
-})
+import {type Row, fromRow} from '../rows/signing-keys.js'
 
 export function createPostgresSigningKeys(sql: Sql, pool: pg.Pool): SigningKeyRepository {
   return {

@@ -1,25 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {SigningKeyRecord, SigningKeyRepository} from '../types.js'
-
-interface Row {
-  kid: string
-  alg: string
-  public_jwk: string
-  private_key_store: 'keychain' | 'file'
-  created_at: number
-  retired_at: number | null
-  verify_until: number | null
-}
-
-const fromRow = (r: Row): SigningKeyRecord => ({
-  kid: r.kid,
-  alg: r.alg,
-  publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
-  privateKeyStore: r.private_key_store,
-  createdAt: r.created_at,
-  retiredAt: r.retired_at,
-  verifyUntil: r.verify_until,
-})
+import {type Row, fromRow} from '../rows/signing-keys.js'
 
 export function createSqliteSigningKeys(db: Database.Database): SigningKeyRepository {
   const all = db.prepare<[], Row>('SELECT * FROM signing_keys ORDER BY created_at DESC, rowid DESC')
