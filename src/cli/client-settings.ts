@@ -53,6 +53,20 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
         ],
       })
       const id = client.id
+      // The same program in both SDK lines (v1 and v2 share these names); only the imports differ.
+      const sdkProgram = [
+        ``,
+        `const authProvider = new ClientCredentialsProvider({`,
+        `  clientId: ${jsString(id)},`,
+        `  clientSecret: process.env.GATEHOUSE_CLIENT_SECRET,`,
+        `  expectedIssuer: ${jsString(urls.issuer)},`,
+        `})`,
+        `const transport = new StreamableHTTPClientTransport(new URL(${jsString(urls.mcp)}), {authProvider})`,
+        `const client = new Client({name: ${jsString(client.name)}, version: '1.0.0'})`,
+        `await client.connect(transport)`,
+        `console.log(await client.listTools())`,
+        `await client.close()`,
+      ]
       out.push({
         target: 'sdk-ts',
         title: 'MCP TypeScript SDK v1 (@modelcontextprotocol/sdk), secret from the environment',
@@ -62,17 +76,7 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
           `import {Client} from '@modelcontextprotocol/sdk/client/index.js'`,
           `import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'`,
           `import {ClientCredentialsProvider} from '@modelcontextprotocol/sdk/client/auth-extensions.js'`,
-          ``,
-          `const authProvider = new ClientCredentialsProvider({`,
-          `  clientId: ${jsString(id)},`,
-          `  clientSecret: process.env.GATEHOUSE_CLIENT_SECRET,`,
-          `  expectedIssuer: ${jsString(urls.issuer)},`,
-          `})`,
-          `const transport = new StreamableHTTPClientTransport(new URL(${jsString(urls.mcp)}), {authProvider})`,
-          `const client = new Client({name: ${jsString(client.name)}, version: '1.0.0'})`,
-          `await client.connect(transport)`,
-          `console.log(await client.listTools())`,
-          `await client.close()`,
+          ...sdkProgram,
         ],
       })
       out.push({
@@ -83,17 +87,7 @@ export function clientSnippets({issuer, client, secret = null}: {issuer: string;
           `// export GATEHOUSE_CLIENT_SECRET=... first; save as agent.mjs, run: node agent.mjs`,
           `// MCP 2026-07-28 only: new Client({...}, {versionNegotiation: {mode: {pin: '2026-07-28'}}})`,
           `import {Client, ClientCredentialsProvider, StreamableHTTPClientTransport} from '@modelcontextprotocol/client'`,
-          ``,
-          `const authProvider = new ClientCredentialsProvider({`,
-          `  clientId: ${jsString(id)},`,
-          `  clientSecret: process.env.GATEHOUSE_CLIENT_SECRET,`,
-          `  expectedIssuer: ${jsString(urls.issuer)},`,
-          `})`,
-          `const transport = new StreamableHTTPClientTransport(new URL(${jsString(urls.mcp)}), {authProvider})`,
-          `const client = new Client({name: ${jsString(client.name)}, version: '1.0.0'})`,
-          `await client.connect(transport)`,
-          `console.log(await client.listTools())`,
-          `await client.close()`,
+          ...sdkProgram,
         ],
       })
       out.push({
