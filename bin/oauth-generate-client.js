@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// The flat executable for `gatehouse oauth-generate-client` (see package.json "bin").
+// The flat executable for `gatehouse oauth-generate-client` (see package.json "bin"). The command id goes into
+// process.argv itself, not only into execute()'s args: oclif's error handler reprints help
+// from process.argv, and would otherwise show the root help after a flag error.
 import {execute} from '@oclif/core'
 
-await execute({args: ['oauth-generate-client', ...process.argv.slice(2)], dir: import.meta.url})
+process.argv.splice(2, 0, 'oauth-generate-client')
+await execute({dir: import.meta.url})

@@ -47,9 +47,9 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
     'database-ssl-mode': Flags.string({
-      description: 'TLS to PostgreSQL, as libpq: disable, prefer, require, verify-ca, verify-full (default: the URL\'s sslmode, else prefer).',
+      description: 'TLS to PostgreSQL, as libpq: disable, require, verify-ca, verify-full (default: the URL\'s sslmode, else disable; prefer and allow are refused: they would fall back to plain text silently).',
       env: 'GATEHOUSE_DATABASE_SSL_MODE',
-      options: ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'],
+      options: ['disable', 'require', 'verify-ca', 'verify-full'],
       helpGroup: 'GLOBAL',
     }),
     'database-ca-file': Flags.string({

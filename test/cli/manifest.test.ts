@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {test} from 'node:test'
 import {pathToFileURL} from 'node:url'
-import {repoRoot} from '../helpers/cli.js'
+import {repoRoot, runBin} from '../helpers/cli.js'
 
 interface ManifestCommand {
   flags: Record<string, {type: string; multiple?: boolean; env?: string; options?: string[]}>
@@ -52,7 +53,23 @@ test('package.json bin has one executable per flat command, each running its own
     assert.equal(pkg.bin[name], `bin/${name}.js`)
     const shim = readFileSync(join(repoRoot, pkg.bin[name]!), 'utf8')
     assert.ok(shim.startsWith('#!/usr/bin/env node'), name)
-    assert.ok(shim.includes(`args: ['${name}', ...process.argv.slice(2)]`), name)
+    assert.ok(shim.includes(`process.argv.splice(2, 0, '${name}')`), name)
   }
   assert.equal(pkg.bin.gatehouse, 'bin/run.js')
+})
+
+test('a flat executable given an unknown flag names the flag and shows its own usage, not the root help', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gh-flags-'))
+  try {
+    for (const name of ['oauth-server', 'oauth-generate-client', 'oauth-list-clients', 'oauth-revoke-client']) {
+      const r = await runBin(name, ['--no-such-flag'], {dataDir})
+      assert.equal(r.code, 2, `${name}: exit status ${r.code}; ${r.stderr}`)
+      assert.match(r.stderr, /Nonexistent flag: --no-such-flag/, name)
+      assert.ok(r.stderr.includes(`$ gatehouse ${name} `), `${name}: its own usage: ${r.stderr}`)
+      assert.ok(!r.stderr.includes('TOPICS'), `${name}: the root help was printed: ${r.stderr}`)
+      assert.equal(r.stdout, '', name)
+    }
+  } finally {
+    rmSync(dataDir, {recursive: true, force: true})
+  }
 })
