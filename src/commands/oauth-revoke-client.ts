@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {userInfo} from 'node:os'
 import {BaseCommand, jsonFlag} from '../cli/base-command.js'
 import {clientJson} from '../cli/client-view.js'
-import {askConfirm, canPrompt} from '../cli/prompts.js'
+import {askConfirm, canPrompt, needsFlag} from '../cli/prompts.js'
 import {terminalText} from '../cli/terminal-text.js'
 import {createClientAdmin} from '../clients/admin.js'
 import {describeClient} from '../clients/resolve-name.js'
@@ -34,7 +34,10 @@ export default class RevokeClient extends BaseCommand {
     if (!ref) throw new GatehouseError('NEEDS_INPUT', 'which client? pass --client-id ID (or the id or name as an argument)')
     const admin = createClientAdmin({store: await this.openStore(flags), clock: this.clock})
     const client = await admin.find(ref)
-    if (canPrompt(flags) && client.revokedAt === null) {
+    // CONTRACT.md: confirmation when interactive; never a prompt without a terminal (or with
+    // --json), but a clear refusal naming the flag that stands for the answer.
+    if (!flags.yes && client.revokedAt === null) {
+      if (!canPrompt(flags)) throw needsFlag(`confirmation to revoke ${terminalText(describeClient(client))}`, '--yes')
       const ok = await askConfirm(`Revoke ${terminalText(describeClient(client))}? Its tokens stop working at once.`)
       if (!ok) throw new GatehouseError('CANCELLED', 'not revoked')
     }

@@ -89,7 +89,13 @@ test('revoke by positional id or unique name; records who and when; --json print
   const byId = await runBin('oauth-revoke-client', [String(a.client_id), '--yes', '--json'], {dataDir})
   assert.equal(byId.code, 0, byId.stderr)
   assert.equal(JSON.parse(byId.stdout).status, 'revoked')
-  const byName = await runBin('oauth-revoke-client', ['by-name', '--reason', 'laptop lost'], {dataDir})
+  // Without a terminal and without --yes: refused, naming the flag, nothing revoked (CONTRACT.md).
+  const unconfirmed = await runBin('oauth-revoke-client', ['by-name', '--reason', 'laptop lost'], {dataDir})
+  assert.equal(unconfirmed.code, exitCodes.NEEDS_INPUT, unconfirmed.stderr)
+  assert.match(unconfirmed.stderr, /--yes/)
+  const stillActive = await runBin('oauth-list-clients', ['--json'], {dataDir})
+  assert.equal((JSON.parse(stillActive.stdout) as Array<{name: string; status: string}>).find((c) => c.name === 'by-name')?.status, 'active')
+  const byName = await runBin('oauth-revoke-client', ['by-name', '--reason', 'laptop lost', '--yes'], {dataDir})
   assert.equal(byName.code, 0, byName.stderr)
   const db = new Database(join(dataDir, 'gatehouse.db'), {readonly: true})
   const rows = db.prepare('SELECT name, revoked_by, revoked_reason, revoked_at FROM clients ORDER BY name').all() as Array<Record<string, unknown>>

@@ -72,7 +72,7 @@ test('a token issued by one node is accepted by another; a CLI revocation and a 
   assert.equal(await accepted(a, fresh.body.access_token as string), true)
 
   // oauth-revoke-client against the database: refused by both nodes within one second of its exit.
-  const revoked = await runBin('oauth-revoke-client', [client.id, '--database-url', databaseUrl], {dataDir: tempDir(t)})
+  const revoked = await runBin('oauth-revoke-client', [client.id, '--yes', '--database-url', databaseUrl], {dataDir: tempDir(t)})
   assert.equal(revoked.code, 0, revoked.stderr)
   const exitedAt = performance.now()
   for (const server of [a, b]) {
