@@ -29,9 +29,12 @@ export interface UpstreamOptions {
   timeoutSeconds?: number | undefined
 }
 
+/** Where a sign-in goes back to: the consent request parked in the session, or the owner's console. */
+export type UpstreamTarget = {kind: 'consent'; requestId: string} | {kind: 'console'; returnTo: string}
+
 interface Pending {
   sessionId: string
-  requestId: string
+  then: UpstreamTarget
   verifier: string
   nonce: string
   expiresAt: number
@@ -56,6 +59,9 @@ export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
  * provider; the state is single-use and bound to the session (a callback in another browser, or
  * a second time, is refused: login CSRF, replay). GET callback: validates, maps (iss, sub) to one
  * local user (link-account.ts), logs the session in and resumes the consent request.
+ * `consoleStart(returnTo)` is the same sign-in for the owner's console (src/console): the
+ * callback then admits only an enabled user with role owner (a member gets a page saying so and
+ * the session stays as it was) and sends the browser to `returnTo`.
  */
 export function createUpstreamLogin({
   options,
@@ -98,12 +104,8 @@ export function createUpstreamLogin({
 
   const failed = (res: ServerResponse, status: number, title: string, detail: string) => sendPage(res, status, title, errorPage(title, detail))
 
-  const start: Handler = async (req, res, ctx) => {
-    const session = await sessions.get(cookie.read(req))
-    const requestId = ctx.url.searchParams.get('request') ?? ''
-    if (!session || !(await sessions.pending(requestId, session.id))) {
-      return failed(res, 400, 'Request expired', 'this authorization request expired or cookies are blocked; start again from the application')
-    }
+  /** Sends this browser session to the provider, remembering where to go back to. */
+  async function toProvider(res: ServerResponse, session: BrowserSession, then: UpstreamTarget) {
     let c: oidc.Configuration
     try {
       c = await discover()
@@ -118,7 +120,7 @@ export function createUpstreamLogin({
       if (pending.size < MAX_PENDING && p.expiresAt > clock.now()) break
       pending.delete(k)
     }
-    pending.set(state, {sessionId: session.id, requestId, verifier, nonce, expiresAt: clock.now() + PENDING_TTL_MS})
+    pending.set(state, {sessionId: session.id, then, verifier, nonce, expiresAt: clock.now() + PENDING_TTL_MS})
     const url = oidc.buildAuthorizationUrl(c, {
       redirect_uri: redirectUri,
       scope: 'openid email profile',
@@ -129,6 +131,24 @@ export function createUpstreamLogin({
     })
     res.writeHead(303, {Location: url.href, 'Cache-Control': 'no-store'}).end()
   }
+
+  const start: Handler = async (req, res, ctx) => {
+    const session = await sessions.get(cookie.read(req))
+    const requestId = ctx.url.searchParams.get('request') ?? ''
+    if (!session || !(await sessions.pending(requestId, session.id))) {
+      return failed(res, 400, 'Request expired', 'this authorization request expired or cookies are blocked; start again from the application')
+    }
+    await toProvider(res, session, {kind: 'consent', requestId})
+  }
+
+  /** The console's "Sign in with ..." (a POST carrying the login form's CSRF token, checked by the console). */
+  const consoleStart =
+    (returnTo: string) =>
+    async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const session = await sessions.get(cookie.read(req))
+      if (!session) return failed(res, 400, 'Page expired', 'this page expired or cookies are blocked; reload the login page')
+      await toProvider(res, session, {kind: 'console', returnTo})
+    }
 
   const callback: Handler = async (req, res, ctx) => {
     const state = ctx.url.searchParams.get('state') ?? ''
@@ -164,9 +184,18 @@ export function createUpstreamLogin({
     if (linked.outcome === 'no_account') return failed(res, 403, 'No account', 'you signed in, but no account here belongs to you, and accounts are not created automatically. Ask the owner of this server.')
     if (linked.outcome === 'disabled') return failed(res, 403, 'Account disabled', 'your account on this server is disabled.')
     if (linked.created) logger.info('user created at first upstream sign-in', {user: linked.user.name})
-    if (!(await sessions.pending(p.requestId, session.id))) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
+    if (p.then.kind === 'console') {
+      if (linked.user.role !== 'owner') {
+        logger.info('console: upstream sign-in of a member refused', {user: linked.user.name})
+        return failed(res, 403, 'Owners only', `you signed in as ${linked.user.name}, a member: the console is for owners. Nothing was changed.`)
+      }
+      const loggedIn = await sessions.login(session, linked.user.id)
+      res.writeHead(303, {Location: p.then.returnTo, 'Cache-Control': 'no-store', 'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)}).end()
+      return
+    }
+    if (!(await sessions.pending(p.then.requestId, session.id))) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
     const loggedIn = await sessions.login(session, linked.user.id)
-    await resume(req, res, loggedIn, p.requestId, {'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)})
+    await resume(req, res, loggedIn, p.then.requestId, {'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)})
   }
 
   /** The guard the other consent pages have: a page for a request error, never a stack trace. */
@@ -184,6 +213,7 @@ export function createUpstreamLogin({
   return {
     start: paged(start),
     callback: paged(callback),
+    consoleStart,
     startUrl: (requestId: string) => `${issuer}${UPSTREAM_START_PATH}?request=${encodeURIComponent(requestId)}`,
     label: options.label ?? `Sign in with ${upstreamUrl.host}`,
   }
