@@ -42,10 +42,13 @@ export interface ConsoleLogin {
   csrfMatches(req: IncomingMessage, presented: string | undefined): Promise<boolean>
   /**
    * Upstream OpenID Connect sign-in, when configured: the button's text, and the start of the
-   * sign-in for a login form whose CSRF token checked out (the callback admits owners only and
-   * sends the browser to `returnTo`).
+   * sign-in for this browser's session (the callback admits owners only and sends the browser to
+   * `returnTo`). A link, not a form: the console's CSP (form-action 'self') stops a form from
+   * being redirected to the provider. Starting it from another site gains nothing: the state is
+   * bound to this browser's session, so the code that comes back can only be this browser's own
+   * sign-in (no login CSRF; RFC 6749 §10.12, OIDC Core §3.1.2.1).
    */
-  upstream?: {label: string; start(req: IncomingMessage, res: ServerResponse, fields: {csrf: string | undefined}, returnTo: string): Promise<ConsoleLoginResult | undefined>}
+  upstream?: {label: string; start(req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<void>}
 }
 
 /**
@@ -90,14 +93,7 @@ export function userConsoleLogin(login: OwnerLogin, upstream?: {label: string; c
     ...(upstream && {
       upstream: {
         label: upstream.label,
-        async start(req, res, {csrf}, returnTo) {
-          const session = await login.session(req)
-          if (!session) return {ok: false, status: 400, message: 'This page expired or cookies are blocked; try again.'}
-          // The login form's token: a page elsewhere cannot start a sign-in in this browser (login CSRF).
-          if (!login.csrfMatches(session, csrf)) return {ok: false, status: 403, message: 'The form could not be verified (CSRF token); try again.'}
-          await upstream.consoleStart(returnTo)(req, res)
-          return undefined
-        },
+        start: (req, res, returnTo) => upstream.consoleStart(returnTo)(req, res),
       },
     }),
   }

@@ -140,7 +140,7 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required autofocus>
 <button type="submit">Log in</button></form>${
       login.upstream
-        ? `<form method="post" action="${escapeHtml(`${base}/login/upstream`)}" class="upstream">${csrfField(csrf)}<button type="submit">${escapeHtml(login.upstream.label)}</button></form>`
+        ? `<p class="upstream"><a class="button" href="${escapeHtml(`${base}/login/upstream`)}">${escapeHtml(login.upstream.label)}</a></p>`
         : ''
     }<p class="note">Owners only: members approve their clients on the consent page and see their approvals at <code>/oauth/account</code>.</p>`
   const getLogin: Handler = mapped(async (req, res, ctx) => {
@@ -157,13 +157,9 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
     if (form.setCookie) headers['Set-Cookie'] = form.setCookie
     page(res, result.status, 'Log in', null, null, loginPage(form.csrf, result.message), headers)
   })
-  const postUpstreamLogin: Handler = mapped(async (req, res, ctx) => {
+  const getUpstreamLogin: Handler = mapped(async (req, res) => {
     if (!login.upstream) throw new ConsolePageError(404, 'Not configured', 'Upstream sign-in is not configured on this server.')
-    const fields = await readParams(req, maxBody)
-    const refused = await login.upstream.start(req, res, {csrf: fields.get('csrf_token')}, `${deps.issuer}${base}/clients`)
-    if (!refused || refused.ok) return
-    const form = await login.form(req, ctx.remoteAddress)
-    page(res, refused.status, 'Log in', null, null, loginPage(form.csrf, refused.message), form.setCookie ? {'Set-Cookie': form.setCookie} : {})
+    await login.upstream.start(req, res, `${deps.issuer}${base}/clients`)
   })
   const postLogout = change(async (req, res) => {
     const cookies = await login.logOut(req)
@@ -367,7 +363,7 @@ ${usageChart({series: hour, label: 'last hour, per minute', from: '60 min ago', 
     r('GET', '/', home),
     r('GET', '/login', getLogin),
     r('POST', '/login', postLogin),
-    r('POST', '/login/upstream', postUpstreamLogin),
+    r('GET', '/login/upstream', getUpstreamLogin),
     r('POST', '/logout', postLogout),
     r('GET', '/clients', getClients),
     r('POST', '/clients/create', createClient),
