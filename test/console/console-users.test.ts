@@ -89,7 +89,7 @@ test('Chromium: owners log in by name (the old owner password too), a member and
   await screenshot(alicePage, 'users')
 
   // 5. A change without the session's CSRF token is refused and changes nothing.
-  for (const fields of [{}, {csrf_token: legacyCsrf.slice(0, -1) + (legacyCsrf.endsWith('A') ? 'B' : 'A')}]) {
+  for (const fields of [{} as Record<string, string>, {csrf_token: legacyCsrf.slice(0, -1) + (legacyCsrf.endsWith('A') ? 'B' : 'A')}]) {
     assert.equal((await legacy.post('/users/disable', {...fields, user_id: bob.id, confirm: 'yes'})).status, 403)
   }
   assert.equal((await s.store.users.findById(bob.id))!.disabledAt, null)

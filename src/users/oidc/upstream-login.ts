@@ -10,6 +10,7 @@ import {errorPage, sendPage} from '../../oauth/authorize/pages.js'
 import type {BrowserSession, SessionStore} from '../../oauth/authorize/sessions.js'
 import type {Store} from '../../store/types.js'
 import {allows, isEmpty, type AllowList} from './allow-list.js'
+import {privateKeyJwtAuth, type ClientKey} from './client-key.js'
 import {linkAccount} from './link-account.js'
 
 /** `oauth-server --oidc-*`: Gatehouse as an OpenID Connect relying party (issue 17). */
@@ -17,7 +18,8 @@ export interface UpstreamOptions {
   /** The provider's issuer identifier (https, or http on a loopback host for development). */
   issuer: string
   clientId: string
-  clientSecret: string
+  /** How Gatehouse authenticates at the provider's token endpoint: a client secret, or private_key_jwt (RFC 7523 §2.2; OIDC Core §9). */
+  clientAuth: {method: 'client_secret_basic'; secret: string} | {method: 'private_key_jwt'; key: ClientKey}
   allow: AllowList
   /** Make a member on the first sign-in of an allowed identity with no local user. */
   autoCreate: boolean
@@ -89,14 +91,18 @@ export function createUpstreamLogin({
   const pending = new Map<string, Pending>()
   let config: Promise<oidc.Configuration> | undefined
 
+  const clientAuth = async (): Promise<oidc.ClientAuth> =>
+    options.clientAuth.method === 'private_key_jwt' ? privateKeyJwtAuth(options.clientAuth.key) : oidc.ClientSecretBasic(options.clientAuth.secret)
   const discover = () =>
-    (config ??= oidc
-      .discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, oidc.ClientSecretBasic(options.clientSecret), {
-        timeout: options.timeoutSeconds ?? 10,
-        // The ID token's signature is checked against the provider's keys even though it came over
-        // the back channel: a token signed by any other key is refused.
-        execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
-      })
+    (config ??= clientAuth()
+      .then((auth) =>
+        oidc.discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, auth, {
+          timeout: options.timeoutSeconds ?? 10,
+          // The ID token's signature is checked against the provider's keys even though it came over
+          // the back channel: a token signed by any other key is refused.
+          execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
+        }),
+      )
       .catch((error: unknown) => {
         config = undefined
         throw error
@@ -173,6 +179,11 @@ export function createUpstreamLogin({
       claims = (tokens.claims() ?? {}) as Record<string, unknown>
     } catch (error) {
       logger.warn('upstream sign-in refused', {issuer: options.issuer, error: (error as Error).message})
+      // The provider refused our own client authentication (RFC 6749 §5.2 invalid_client): a wrong
+      // secret or key, not a forged answer; the owner of this server has to fix the configuration.
+      if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_client') {
+        return failed(res, 502, 'Sign-in failed', `the identity provider refused this server's client authentication (invalid_client, ${options.clientAuth.method}); nothing was changed. Tell the owner of this server: the client secret or key does not match what the provider has registered.`)
+      }
       return failed(res, 502, 'Sign-in failed', 'the identity provider\'s answer could not be verified; nothing was changed. Start again from the application.')
     }
     const iss = String(claims.iss)
