@@ -405,6 +405,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           gateway,
         activity,
         warnings: () => logger.recent(),
+        users: () => store.users.list(),
       })
     }
 

@@ -194,6 +194,14 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   const consents = JSON.parse((await runBin('run', ['consents', 'list', '--user', 'bob', '--json'], {dataDir})).stdout) as Array<{user_name: string; client_name: string}>
   assert.deepEqual(consents.map((c) => [c.user_name, c.client_name]).sort(), [['bob', 'Bob Code'], ['bob', 'Bob Desktop']])
 
+  // `gatehouse status` counts the people by role (the daemon's status payload, and its line).
+  const status = async () => {
+    const json = JSON.parse((await runBin('run', ['status', '--json'], {dataDir})).stdout) as {users: Record<string, number>}
+    const text = (await runBin('run', ['status'], {dataDir})).stdout
+    return {users: json.users, line: /^\s*users .*$/m.exec(text)?.[0].trim()}
+  }
+  assert.deepEqual(await status(), {users: {owner: 1, member: 1, disabled: 0}, line: 'users    1 owner, 1 member'})
+
   // 5. Disable Bob: his tokens are refused on their next use, his child stops; Alice goes on.
   const disabled = await runBin('run', ['users', 'disable', 'bob', '--json'], {dataDir})
   assert.equal(disabled.code, 0, disabled.stderr)
@@ -212,6 +220,7 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   const stopMs = await until('Bob\'s child stopped', () => !alive(bobChild))
   t.diagnostic(`Bob refused and his child stopped within ${Date.now() - started} ms of the CLI returning (child: ${stopMs} ms)`)
   assert.ok(alive(aliceChild), 'Alice\'s child goes on')
+  assert.deepEqual(await status(), {users: {owner: 1, member: 0, disabled: 1}, line: 'users    1 owner, 0 members, 1 disabled'})
   assert.match(await graph(alice2), /Alice|entities/)
   // Bob cannot sign in again either.
   const callback = await callbackServer(t)
