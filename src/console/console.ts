@@ -136,8 +136,8 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
       refusedUser ? `<p class="warn" role="status">You are signed in as ${foreign(refusedUser)}, a member: the console is for owners.</p>` : ''
     }
 <form method="post" action="${escapeHtml(`${base}/login`)}" class="login">${csrfField(csrf)}
-<label for="username">User name <small>(empty: the owner's password of <code>gatehouse owner set-password</code>)</small></label><input id="username" name="username" autocomplete="username" maxlength="64">
-<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required autofocus>
+<label for="username">User name <small>(empty: the owner's password of <code>gatehouse owner set-password</code>)</small></label><input id="username" name="username" autocomplete="username" maxlength="64" autofocus>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Log in</button></form>${
       login.upstream
         ? `<p class="upstream"><a class="button" href="${escapeHtml(`${base}/login/upstream`)}">${escapeHtml(login.upstream.label)}</a></p>`
