@@ -17,11 +17,11 @@ export function mcpRemoteBin(): string {
 /**
  * One mcp-remote, as a person's desktop app runs it: its own home and config dir (so two of them
  * never share a registration or tokens), its own loopback callback port, and a client name for the
- * consent page (`--static-oauth-client-metadata`). It opens the browser through `open`, whose
+ * consent page (`--static-oauth-client-metadata`); or exactly `args` (e.g. a snippet's), when given. It opens the browser through `open`, whose
  * xdg-open honours $BROWSER when no desktop is detected: ours records each authorization URL for
  * the test to open in Chromium. `connected` settles when its stdio session is up (after consent).
  */
-export async function startMcpRemote(t: TestContext, {serverUrl, clientName}: {serverUrl: string; clientName: string}) {
+export async function startMcpRemote(t: TestContext, {serverUrl, clientName = 'mcp-remote', args: given}: {serverUrl: string; clientName?: string; args?: string[]}) {
   const home = tempDir(t)
   const urls = join(home, 'opened-urls')
   const browserCmd = join(home, 'record-url')
@@ -29,7 +29,7 @@ export async function startMcpRemote(t: TestContext, {serverUrl, clientName}: {s
   chmodSync(browserCmd, 0o755)
   mkdirSync(join(home, 'mcp-auth'))
   const env: Record<string, string> = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, BROWSER: browserCmd, MCP_REMOTE_CONFIG_DIR: join(home, 'mcp-auth'), NO_COLOR: '1'}
-  const args = [mcpRemoteBin(), serverUrl, String(await freePort()), '--static-oauth-client-metadata', JSON.stringify({client_name: clientName})]
+  const args = [mcpRemoteBin(), ...(given ?? [serverUrl, String(await freePort()), '--static-oauth-client-metadata', JSON.stringify({client_name: clientName})])]
   const transport = new StdioClientTransport({command: process.execPath, args, env, stderr: 'pipe'})
   let log = ''
   transport.stderr?.on('data', (d: Buffer) => (log += d.toString()))
