@@ -42,6 +42,7 @@ export function readClientKey(file: string): ClientKey {
   try {
     if (text.startsWith('{')) {
       declared = JSON.parse(text) as Record<string, unknown>
+      if (declared.kty === 'oct') throw new Error('a symmetric (oct) key: private_key_jwt signs with an asymmetric private key')
       if (declared.d === undefined) throw new Error('a public key: the private key is needed to sign')
       key = createPrivateKey({key: declared as JsonWebKey, format: 'jwk'})
     } else {
