@@ -87,7 +87,7 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
   const maxBody = deps.maxBodyBytes ?? 16 * 1024
   const feed = createAuditFeed({store, logger: deps.logger, intervalMs: deps.pollMs ?? 250})
   const page = (res: ServerResponse, status: number, title: string, tab: Tab | null, user: ConsoleUser | null, body: string, headers: Record<string, string | string[]> = {}) =>
-    sendHtml(res, status, layout({base, title, tab, csrf: user?.csrf ?? null, body}), headers)
+    sendHtml(res, status, layout({base, title, tab, csrf: user?.csrf ?? null, body, who: user?.name}), headers)
 
   type Authed = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, user: ConsoleUser) => Promise<void> | void
   type Change = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, user: ConsoleUser, form: Map<string, string>) => Promise<void> | void

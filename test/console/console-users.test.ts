@@ -76,6 +76,7 @@ test('Chromium: owners log in by name (the old owner password too), a member and
   await alicePage.fill('#username', 'alice')
   await alicePage.fill('#password', PW.alice)
   await alicePage.click('form.login button')
+  assert.equal((await alicePage.textContent('nav .who'))!.trim(), 'alice', 'the console names who is signed in')
   // The Clients page's approvals name the person who gave each.
   assert.match((await alicePage.textContent('table.consents'))!, /Bob App[\s\S]*bob/)
   await alicePage.click('nav a[href$="/users"]')
