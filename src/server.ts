@@ -49,7 +49,8 @@ import {rememberWarnings} from './daemon/recent-warnings.js'
 import {buildStatusReport, type StatusReport} from './daemon/status-report.js'
 import type {RuntimeRecord} from './daemon/runtime-record.js'
 import {createConsole, consolePath} from './console/console.js'
-import {ownerConsoleLogin} from './console/console-login.js'
+import {userConsoleLogin} from './console/console-login.js'
+import {createUserAdmin} from './users/user-admin.js'
 import {createConsentAdmin} from './owner/consents.js'
 
 export interface ServerOptions {
@@ -331,12 +332,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       const consoleApp = createConsole({
         base: consolePath(options.console?.path ?? '/console'),
         issuer,
-        login: ownerConsoleLogin(interactive.ownerLogin),
+        login: userConsoleLogin(interactive.ownerLogin, interactive.upstream),
         store,
         clock,
         logger,
         admin: createClientAdmin({store, clock}),
         consents: createConsentAdmin({store, clock}),
+        users: createUserAdmin({store, clock}),
         gateway,
         status: () => statusFor!(),
         maxBodyBytes: Math.min(maxBodyBytes, 16 * 1024),
@@ -403,6 +405,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           gateway,
         activity,
         warnings: () => logger.recent(),
+        users: () => store.users.list(),
       })
     }
 

@@ -67,9 +67,10 @@ export function clientsPage(v: ClientsView): string {
 <button type="submit">Create client</button></form></section>`
 
   const consents = v.consents.length
-    ? `<table class="consents"><thead><tr><th>Client</th><th>Scopes</th><th>Approved</th><th></th></tr></thead><tbody>${v.consents
+    ? `<table class="consents"><thead><tr><th>Client</th><th>Person</th><th>Scopes</th><th>Approved</th><th></th></tr></thead><tbody>${v.consents
         .map(
           (c) => `<tr><td data-label="Client">${foreign(c.clientName)}<br><code>${foreign(c.clientId, 'ltr')}</code></td>
+<td data-label="Person">${foreign(c.userName ?? c.subject)}</td>
 <td data-label="Scopes">${c.scopes.map((s) => `<code>${foreign(s, 'ltr')}</code>`).join(' ') || '<span class="none">none</span>'}</td>
 <td data-label="Approved">${when(c.createdAt)}</td>
 <td data-label=""><a class="danger" href="${escapeHtml(`${v.base}/consents/revoke?${new URLSearchParams({client_id: c.clientId})}`)}">Revoke…</a></td></tr>`,
@@ -80,7 +81,7 @@ export function clientsPage(v: ClientsView): string {
   return `<h1>Clients</h1>
 ${v.notice ? `<p class="notice" role="status">${escapeHtml(v.notice)}</p>` : ''}${v.error ? `<p class="error" role="alert">${foreign(v.error)}</p>` : ''}
 <p><a href="${escapeHtml(`${v.base}/clients${v.showRevoked ? '' : '?all=1'}`)}">${v.showRevoked ? 'Hide revoked clients' : 'Show revoked clients too'}</a></p>
-${sections}${create}<section><h2>Remembered approvals</h2><p class="note">Approvals you gave on the consent page. Revoking one ends the grants made under it: their refresh tokens stop at once, their access tokens on their next use.</p>${consents}</section>`
+${sections}${create}<section><h2>Remembered approvals</h2><p class="note">Approvals people gave on the consent page, each for themselves. Revoking revokes every approval of that client and ends the grants made under them: their refresh tokens stop at once, their access tokens on their next use.</p>${consents}</section>`
 }
 
 /** The page shown once after a client is created: its secret, and the same paste-ready settings as the CLI. */

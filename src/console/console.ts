@@ -20,6 +20,8 @@ import {healthPage} from './health-page.js'
 import {csrfField, escapeHtml, foreign, layout, sendHtml, type Tab} from './html.js'
 import {createLiveEvents} from './live-events.js'
 import {usageByClient, usageSeries} from './usage.js'
+import {disableUserPage, usersPage} from './users-page.js'
+import type {UserAdmin} from '../users/user-admin.js'
 
 export interface ConsoleDeps {
   /** Where the console lives, e.g. "/console" (see consolePath). */
@@ -31,6 +33,8 @@ export interface ConsoleDeps {
   logger: Logger
   admin: ClientAdmin
   consents: ReturnType<typeof createConsentAdmin>
+  /** People (src/users/user-admin.ts): the Users page disables and enables through it, as `gatehouse users disable` does. */
+  users: UserAdmin
   gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: ChildSnapshot[]}}
   /** What `gatehouse status` reports (src/daemon/status-report.ts). */
   status(): Promise<StatusReport>
@@ -83,7 +87,7 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
   const maxBody = deps.maxBodyBytes ?? 16 * 1024
   const feed = createAuditFeed({store, logger: deps.logger, intervalMs: deps.pollMs ?? 250})
   const page = (res: ServerResponse, status: number, title: string, tab: Tab | null, user: ConsoleUser | null, body: string, headers: Record<string, string | string[]> = {}) =>
-    sendHtml(res, status, layout({base, title, tab, csrf: user?.csrf ?? null, body}), headers)
+    sendHtml(res, status, layout({base, title, tab, csrf: user?.csrf ?? null, body, who: user?.name}), headers)
 
   type Authed = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, user: ConsoleUser) => Promise<void> | void
   type Change = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, user: ConsoleUser, form: Map<string, string>) => Promise<void> | void
@@ -127,15 +131,22 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
     })
 
   // --- login ---------------------------------------------------------------------------------
-  const loginPage = (csrf: string, error?: string) =>
-    `<h1>Owner login</h1>${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+  const loginPage = (csrf: string, error?: string, refusedUser?: string) =>
+    `<h1>Console login</h1>${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}${
+      refusedUser ? `<p class="warn" role="status">You are signed in as ${foreign(refusedUser)}, a member: the console is for owners.</p>` : ''
+    }
 <form method="post" action="${escapeHtml(`${base}/login`)}" class="login">${csrfField(csrf)}
-<label for="password">Owner password</label><input type="password" id="password" name="password" autocomplete="current-password" required autofocus>
-<button type="submit">Log in</button></form><p class="note">The password set with <code>gatehouse owner set-password</code>, the one the consent page asks for.</p>`
+<label for="username">User name <small>(empty: the owner's password of <code>gatehouse owner set-password</code>)</small></label><input id="username" name="username" autocomplete="username" maxlength="64" autofocus>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Log in</button></form>${
+      login.upstream
+        ? `<p class="upstream"><a class="button" href="${escapeHtml(`${base}/login/upstream`)}">${escapeHtml(login.upstream.label)}</a></p>`
+        : ''
+    }<p class="note">Owners only: members approve their clients on the consent page and see their approvals at <code>/oauth/account</code>.</p>`
   const getLogin: Handler = mapped(async (req, res, ctx) => {
     if (await login.current(req)) return void res.writeHead(303, {Location: `${base}/clients`, 'Cache-Control': 'no-store'}).end()
     const form = await login.form(req, ctx.remoteAddress)
-    page(res, 200, 'Log in', null, null, loginPage(form.csrf), form.setCookie ? {'Set-Cookie': form.setCookie} : {})
+    page(res, 200, 'Log in', null, null, loginPage(form.csrf, undefined, form.refusedUser), form.setCookie ? {'Set-Cookie': form.setCookie} : {})
   })
   const postLogin: Handler = mapped(async (req, res, ctx) => {
     const fields = await readParams(req, maxBody)
@@ -145,6 +156,10 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
     const headers: Record<string, string> = result.retryAfter ? {'Retry-After': String(result.retryAfter)} : {}
     if (form.setCookie) headers['Set-Cookie'] = form.setCookie
     page(res, result.status, 'Log in', null, null, loginPage(form.csrf, result.message), headers)
+  })
+  const getUpstreamLogin: Handler = mapped(async (req, res) => {
+    if (!login.upstream) throw new ConsolePageError(404, 'Not configured', 'Upstream sign-in is not configured on this server.')
+    await login.upstream.start(req, res, `${deps.issuer}${base}/clients`)
   })
   const postLogout = change(async (req, res) => {
     const cookies = await login.logOut(req)
@@ -239,6 +254,48 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
     res.writeHead(303, {Location: `${base}/clients?${new URLSearchParams({consent: r.clientId})}`, 'Cache-Control': 'no-store'}).end()
   })
 
+  // --- users ---------------------------------------------------------------------------------
+  const userRows = async () => {
+    const [users, identities, consents] = await Promise.all([deps.users.list(), store.users.identityCounts(), store.consents.list({includeRevoked: false})])
+    const approved = new Map<string, number>()
+    for (const c of consents) approved.set(c.subject, (approved.get(c.subject) ?? 0) + 1)
+    return users.map((user) => ({user, identities: identities.get(user.id) ?? 0, consents: approved.get(user.id) ?? 0}))
+  }
+  const getUsers = signedIn(async (_req, res, ctx, user) => {
+    const q = ctx.url.searchParams
+    const notice = q.get('disabled') ? `${q.get('disabled')} was disabled: their approvals and grants are revoked.` : q.get('enabled') ? `${q.get('enabled')} may sign in again.` : undefined
+    page(res, 200, 'Users', 'users', user, usersPage({base, csrf: user.csrf, me: user.subject, rows: await userRows(), notice: notice?.slice(0, 200)}))
+  })
+  /** The user a form names, by id only (a name could have been given to someone else since the page was drawn). */
+  const namedUser = async (id: string) => {
+    const u = id.startsWith('usr_') ? await store.users.findById(id) : undefined
+    if (!u) throw new ConsolePageError(404, 'No such user', 'That user does not exist.')
+    return u
+  }
+  const confirmDisableUser = signedIn(async (_req, res, ctx, user) => {
+    const u = await namedUser(ctx.url.searchParams.get('user_id') ?? '')
+    if (u.disabledAt !== null) throw new ConsolePageError(409, 'Already disabled', `${u.name} is already disabled.`)
+    if (u.id === user.subject) throw new ConsolePageError(409, 'Not yourself', 'You cannot disable yourself here: you would lock yourself out of the console. Ask another owner, or use gatehouse users disable.')
+    const consents = (await store.consents.list({includeRevoked: false, subject: u.id})).length
+    page(res, 200, 'Disable a user', 'users', user, disableUserPage({base, csrf: user.csrf, user: u, consents}))
+  })
+  const disableUser = change(async (_req, res, _ctx, user, form) => {
+    if (form.get('confirm') !== 'yes') throw new ConsolePageError(400, 'Not confirmed', 'Confirm on the confirmation page.')
+    const u = await namedUser(form.get('user_id') ?? '')
+    if (u.id === user.subject) throw new ConsolePageError(409, 'Not yourself', 'You cannot disable yourself here: you would lock yourself out of the console.')
+    // The same service as `gatehouse users disable`: one transaction revokes their consents and
+    // grants; every daemon on this store hears it through the change feed.
+    const r = await deps.users.disable(u.id)
+    await store.audit.append([{time: clock.now(), event: 'user.disabled', clientId: null, subject: user.subject, method: 'console', outcome: 'ok', detail: {user_id: u.id, user_name: u.name, by: user.name, consents_revoked: r.consents, grants_revoked: r.grants}}])
+    res.writeHead(303, {Location: `${base}/users?${new URLSearchParams({disabled: u.name})}`, 'Cache-Control': 'no-store'}).end()
+  })
+  const enableUser = change(async (_req, res, _ctx, user, form) => {
+    const u = await namedUser(form.get('user_id') ?? '')
+    await deps.users.enable(u.id)
+    await store.audit.append([{time: clock.now(), event: 'user.enabled', clientId: null, subject: user.subject, method: 'console', outcome: 'ok', detail: {user_id: u.id, user_name: u.name, by: user.name}}])
+    res.writeHead(303, {Location: `${base}/users?${new URLSearchParams({enabled: u.name})}`, 'Cache-Control': 'no-store'}).end()
+  })
+
   // --- activity ------------------------------------------------------------------------------
   const names = async () => new Map((await store.clients.list({includeRevoked: true})).map((c) => [c.id, c.name]))
   const readFilter = (q: URLSearchParams): ActivityFilter => ({client: filterValue(q.get('client')), event: filterValue(q.get('event')), outcome: filterValue(q.get('outcome'))})
@@ -306,6 +363,7 @@ ${usageChart({series: hour, label: 'last hour, per minute', from: '60 min ago', 
     r('GET', '/', home),
     r('GET', '/login', getLogin),
     r('POST', '/login', postLogin),
+    r('GET', '/login/upstream', getUpstreamLogin),
     r('POST', '/logout', postLogout),
     r('GET', '/clients', getClients),
     r('POST', '/clients/create', createClient),
@@ -313,6 +371,10 @@ ${usageChart({series: hour, label: 'last hour, per minute', from: '60 min ago', 
     r('POST', '/clients/revoke', revokeClient),
     r('GET', '/consents/revoke', confirmConsent),
     r('POST', '/consents/revoke', revokeConsent),
+    r('GET', '/users', getUsers),
+    r('GET', '/users/disable', confirmDisableUser),
+    r('POST', '/users/disable', disableUser),
+    r('POST', '/users/enable', enableUser),
     r('GET', '/activity', getActivity),
     r('GET', '/activity/events', getEvents),
     r('GET', '/health', getHealth),

@@ -26,16 +26,16 @@ export const PAGE_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 }
 
-export type Tab = 'clients' | 'activity' | 'health'
+export type Tab = 'clients' | 'users' | 'activity' | 'health'
 
-/** The page around a console view: navigation, the logout form (with its CSRF token), the assets. */
-export function layout({base, title, tab, csrf, body}: {base: string; title: string; tab: Tab | null; csrf: string | null; body: string}): string {
+/** The page around a console view: navigation, who is signed in, the logout form (with its CSRF token), the assets. */
+export function layout({base, title, tab, csrf, body, who}: {base: string; title: string; tab: Tab | null; csrf: string | null; body: string; who?: string | undefined}): string {
   const link = (t: Tab, label: string) => `<a href="${escapeHtml(`${base}/${t}`)}"${tab === t ? ' aria-current="page"' : ''}>${label}</a>`
   const nav =
     tab === null
       ? ''
-      : `<nav>${link('clients', 'Clients')}${link('activity', 'Activity')}${link('health', 'Health')}
-<form method="post" action="${escapeHtml(`${base}/logout`)}" class="logout"><input type="hidden" name="csrf_token" value="${escapeHtml(csrf ?? '')}"><button type="submit">Log out</button></form></nav>`
+      : `<nav>${link('clients', 'Clients')}${link('users', 'Users')}${link('activity', 'Activity')}${link('health', 'Health')}
+${who ? `<span class="who">${foreign(who)}</span>` : ''}<form method="post" action="${escapeHtml(`${base}/logout`)}" class="logout"><input type="hidden" name="csrf_token" value="${escapeHtml(csrf ?? '')}"><button type="submit">Log out</button></form></nav>`
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)} · Gatehouse</title><link rel="stylesheet" href="${escapeHtml(`${base}/assets/console.css`)}">
 <script src="${escapeHtml(`${base}/assets/console.js`)}" defer></script></head>

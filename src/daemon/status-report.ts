@@ -6,7 +6,8 @@
  * {running: true, url, issuer, pid, version, started_at, uptime_seconds, data_dir,
  *  store: {kind: "sqlite"|"postgresql", location}, node: {id}, nodes: [{id, url, host, pid, version,
  *  started_at, seen_seconds_ago, self}], keys: {source: "keychain"|"file", location, active_kid,
- *  active_key_age_seconds}, sessions, children,
+ *  active_key_age_seconds}, users: {owner, member, disabled} (enabled users by role, and the
+ *  disabled), sessions, children,
  *  clients: [{client_id, name, sessions, children: [{pid, rss_bytes, uptime_seconds}],
  *             requests_5m, errors_5m, last_used_at}],
  *  warnings: [{time, level, message, fields}]}
@@ -35,6 +36,8 @@ export interface StatusSources {
   gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}}
   activity: ActivityTracker
   warnings(): RecentWarning[]
+  /** The people (src/users): their roles and whether they are disabled. */
+  users(): Promise<Array<{role: string; disabledAt: number | null}>>
 }
 
 export interface ClientStatus {
@@ -101,6 +104,11 @@ export async function buildStatusReport(src: StatusSources) {
       active_kid: active?.kid ?? null,
       active_key_age_seconds: active ? seconds(now - active.createdAt) : null,
     },
+    users: await src.users().then((all) => ({
+      owner: all.filter((u) => u.disabledAt === null && u.role === 'owner').length,
+      member: all.filter((u) => u.disabledAt === null && u.role === 'member').length,
+      disabled: all.filter((u) => u.disabledAt !== null).length,
+    })),
     sessions: snap.sessions.length,
     children: snap.children.length,
     ...(shared.length > 0 ? {shared_children: await Promise.all(shared.map(async (c) => ({pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),

@@ -95,6 +95,7 @@ export function announceWrites(repos: Repositories, feed: ChangeFeed): Repositor
       // Disabling or removing a user revokes their consents and grants in the same transaction.
       disable: after(users.disable.bind(users), (r) => (r ? ['users', 'consents', 'grants'] : [])),
       remove: after(users.remove.bind(users), (r) => (r ? ['users', 'consents', 'grants'] : [])),
+      enable: after(users.enable.bind(users), (done) => (done ? ['users'] : [])),
       linkIdentity: after(users.linkIdentity.bind(users), always('users')),
       insertWithIdentity: after(users.insertWithIdentity.bind(users), always('users')),
     },

@@ -352,6 +352,10 @@ export interface UserRepository {
    * grants (and the grants' codes and refresh tokens). Null when there is no such active user.
    */
   disable(id: string, at: number): Promise<{consents: number; grants: number} | null>
+  /** Lets a disabled user sign in again (their revoked consents and grants stay revoked); false when no such disabled user. */
+  enable(id: string): Promise<boolean>
+  /** How many upstream identities each user has (users with none are absent). */
+  identityCounts(): Promise<Map<string, number>>
   /** Deletes the user and their upstream identities after revoking as `disable` does; null when absent. */
   remove(id: string, at: number): Promise<{consents: number; grants: number} | null>
   findIdentity(issuer: string, subject: string): Promise<UserIdentityRecord | undefined>

@@ -58,6 +58,15 @@ export function createUserAdmin({store, clock, newId = () => newUserId()}: {stor
       return {user, ...r}
     },
     /**
+     * Enables a disabled user again: they may sign in, and must approve their clients anew (what
+     * `disable` revoked stays revoked). NOT_FOUND when there is no such user or they are not disabled.
+     */
+    async enable(ref: string): Promise<UserRecord> {
+      const user = await find(ref)
+      if (user.disabledAt === null || !(await store.users.enable(user.id))) throw new GatehouseError('NOT_FOUND', `user ${JSON.stringify(user.name)} is not disabled`)
+      return {...user, disabledAt: null}
+    },
+    /**
      * Binds an upstream OpenID Connect identity (issuer + sub, OIDC Core §5.7) to a user, so they
      * can sign in upstream without --oidc-auto-create. CONFLICT when that identity is bound already.
      */

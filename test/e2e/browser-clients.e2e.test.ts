@@ -7,13 +7,10 @@
 //   Server URI).
 // No network beyond loopback.
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import {dirname, join} from 'node:path'
+import {readdirSync} from 'node:fs'
 import {test} from 'node:test'
 import {auth} from '@modelcontextprotocol/sdk/client/auth.js'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
-import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import {decodeJwt} from 'jose'
 import {clientSnippets} from '../../src/cli/client-settings.js'
@@ -21,21 +18,11 @@ import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {runBin} from '../helpers/cli.js'
 import {startDaemon} from '../helpers/daemon.js'
 import {firstText} from '../helpers/mcp-client.js'
+import {startMcpRemote} from '../helpers/mcp-remote.js'
 import {callbackServer, MemoryProvider} from '../helpers/oauth-client.js'
 import {tempDir} from '../helpers/tmp.js'
 
 const PASSWORD = 'correct horse battery staple'
-
-/** Polls `read` until it returns a value (a file another process writes), `ms` at most. */
-async function waitFor<T>(read: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = read()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 async function ownerDaemon(t: import('node:test').TestContext) {
   const dataDir = tempDir(t)
@@ -54,37 +41,13 @@ test('mcp-remote, run with the Claude Desktop snippet\'s arguments: discovery, r
   assert.deepEqual(server.args.slice(0, 2), ['-y', 'mcp-remote'])
   const args = server.args.slice(2)
   assert.deepEqual(args, [`${daemon.issuer}/mcp`])
-  // What `npx -y mcp-remote` runs: the package's `mcp-remote` executable (a devDependency here).
-  const require = createRequire(import.meta.url)
-  const pkgFile = require.resolve('mcp-remote/package.json')
-  const bin = join(dirname(pkgFile), (JSON.parse(readFileSync(pkgFile, 'utf8')) as {bin: Record<string, string>}).bin['mcp-remote']!)
+  // What `npx -y mcp-remote` runs (the devDependency's executable), with the snippet's arguments;
+  // its browser is a recorder of the authorization URL for Chromium below to open, and its
+  // registration and tokens go to a config dir of its own (test/helpers/mcp-remote.ts).
+  const remote = await startMcpRemote(t, {serverUrl: args[0]!, args})
+  const {client, connected} = remote
 
-  // mcp-remote opens the browser with the `open` package, whose xdg-open honours $BROWSER when no
-  // desktop is detected: ours records the authorization URL for Chromium below to open.
-  const home = tempDir(t)
-  const urls = join(home, 'opened-urls')
-  const browserCmd = join(home, 'record-url')
-  writeFileSync(browserCmd, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${urls}'\n`)
-  chmodSync(browserCmd, 0o755)
-  mkdirSync(join(home, 'mcp-auth'))
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    BROWSER: browserCmd,
-    MCP_REMOTE_CONFIG_DIR: join(home, 'mcp-auth'),
-    NO_COLOR: '1',
-  }
-  const transport = new StdioClientTransport({command: process.execPath, args: [bin, ...args], env, stderr: 'pipe'})
-  let log = ''
-  transport.stderr?.on('data', (d: Buffer) => (log += d.toString()))
-  const client = new Client({name: 'claude-desktop-stand-in', version: '1.0.0'})
-  t.after(() => client.close())
-  const connected = client.connect(transport, {timeout: 90_000})
-  connected.catch(() => {})
-
-  const authUrl = new URL(
-    await waitFor(() => (existsSync(urls) ? readFileSync(urls, 'utf8').split('\n').find((l) => l.startsWith('http')) : undefined), 60_000, `mcp-remote to open the browser; its log:\n${log}`),
-  )
+  const authUrl = await remote.authorizationUrl()
   assert.equal(authUrl.origin + authUrl.pathname, `${daemon.issuer}/oauth/authorize`)
   assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256')
   assert.equal(authUrl.searchParams.get('resource'), `${daemon.issuer}/mcp`)
@@ -106,7 +69,7 @@ test('mcp-remote, run with the Claude Desktop snippet\'s arguments: discovery, r
   assert.ok(names.includes('read_graph') && names.includes('create_entities'), names.join(', '))
   assert.match(firstText(await client.callTool({name: 'read_graph', arguments: {}})), /entities/)
   // It kept its registration and tokens where we told it (MCP_REMOTE_CONFIG_DIR), not in a real home.
-  const kept = readdirSync(join(home, 'mcp-auth'), {recursive: true}).map(String)
+  const kept = readdirSync(remote.configDir, {recursive: true}).map(String)
   assert.ok(kept.some((f) => f.endsWith('tokens.json')), kept.join(', '))
 })
 

@@ -1,7 +1,8 @@
 /**
  * People (issue 17), end to end with the real daemon in `--isolation user`, real Chromium on the
- * consent pages and the MCP SDK v1 client with auth(): Alice and Bob each connect two clients to
- * the bundled memory server. Each person's two clients share one memory; the two people never
+ * consent pages, and the two clients the issue names: Alice and Bob each connect the MCP SDK v1
+ * client with auth() and mcp-remote (each mcp-remote with its own config dir, as on two
+ * machines) to the bundled memory server. Each person's two clients share one memory; the two people never
  * see each other's; the consent page names who is signed in; a policy rule for owners only holds;
  * the audit says whose each request was; disabling Bob refuses his tokens on their next use and
  * stops his child while Alice's goes on.
@@ -19,6 +20,7 @@ import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {runBin} from '../helpers/cli.js'
 import {startDaemon} from '../helpers/daemon.js'
 import {firstText} from '../helpers/mcp-client.js'
+import {startMcpRemote} from '../helpers/mcp-remote.js'
 import {callbackServer, MemoryProvider} from '../helpers/oauth-client.js'
 import {tempDir} from '../helpers/tmp.js'
 
@@ -87,28 +89,22 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   const resourceMetadataUrl = new URL(`${daemon.issuer}/.well-known/oauth-protected-resource/mcp`)
   const browser = await launchBrowser(t)
 
-  /** One client of one person: registers, the person approves in their browser, the SDK connects. */
-  async function connect(person: 'alice' | 'bob', page: Page, clientName: string, firstOfPerson: boolean) {
+  /** A person's SDK v1 client (their first): registers, the person signs in and approves in their browser, the SDK connects. */
+  async function connectSdk(person: 'alice' | 'bob', page: Page, clientName: string) {
     const callback = await callbackServer(t)
     const provider = new MemoryProvider(callback.redirectUri, clientName)
     assert.equal(await auth(provider, {serverUrl, resourceMetadataUrl}), 'REDIRECT')
     await page.goto(provider.authorizationUrl!.href)
     const text = (await page.textContent('body'))!
     assert.match(text, new RegExp(`Allow ${clientName} to use this MCP server`))
-    if (firstOfPerson) {
-      assert.doesNotMatch(text, /Signed in as/)
-      await page.fill('#username', person)
-      // The other person's password does not sign this one in.
-      await page.fill('#password', PASSWORDS[person === 'alice' ? 'bob' : 'alice'])
-      await page.click('button[value=approve]')
-      assert.match((await page.textContent('.error'))!, /Wrong user name or password/)
-      await page.fill('#username', person)
-      await page.fill('#password', PASSWORDS[person])
-    } else {
-      // The consent page names the signed-in person (and asks for no password).
-      assert.match(text, new RegExp(`Signed in as ${person}\\b`))
-      assert.equal(await page.$('#password'), null)
-    }
+    assert.doesNotMatch(text, /Signed in as/)
+    await page.fill('#username', person)
+    // The other person's password does not sign this one in.
+    await page.fill('#password', PASSWORDS[person === 'alice' ? 'bob' : 'alice'])
+    await page.click('button[value=approve]')
+    assert.match((await page.textContent('.error'))!, /Wrong user name or password/)
+    await page.fill('#username', person)
+    await page.fill('#password', PASSWORDS[person])
     const [q] = await Promise.all([callback.next(), page.click('button[value=approve]')])
     assert.equal(await auth(provider, {serverUrl, resourceMetadataUrl, authorizationCode: q.get('code')!}), 'AUTHORIZED')
     const claims = decodeJwt(provider.savedTokens!.access_token)
@@ -120,11 +116,39 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
     return mcp
   }
 
+  /**
+   * A person's mcp-remote (their second client): it registers and opens the browser; the person,
+   * already signed in there, approves; it exchanges the code and proxies its stdio to the gateway.
+   */
+  async function connectRemote(person: 'alice' | 'bob', page: Page, clientName: string) {
+    const remote = await startMcpRemote(t, {serverUrl, clientName})
+    const authUrl = await remote.authorizationUrl()
+    assert.equal(authUrl.origin + authUrl.pathname, `${daemon.issuer}/oauth/authorize`)
+    const redirect = new URL(authUrl.searchParams.get('redirect_uri')!)
+    await page.goto(authUrl.href)
+    const text = (await page.textContent('body'))!
+    assert.match(text, new RegExp(`Allow ${clientName} to use this MCP server`))
+    // The consent page names the signed-in person (and asks for no password).
+    assert.match(text, new RegExp(`Signed in as ${person}\\b`))
+    assert.equal(await page.$('#password'), null)
+    await Promise.all([page.waitForURL((u) => u.port === redirect.port && u.pathname === redirect.pathname, {timeout: 30_000}), page.click('button[value=approve]')])
+    await remote.connected
+    return remote
+  }
+
   const pages = {alice: await (await browser.newContext()).newPage(), bob: await (await browser.newContext()).newPage()}
-  const alice1 = await connect('alice', pages.alice, 'Alice Desktop', true)
-  const alice2 = await connect('alice', pages.alice, 'Alice Code', false)
-  const bob1 = await connect('bob', pages.bob, 'Bob Desktop', true)
-  const bob2 = await connect('bob', pages.bob, 'Bob Code', false)
+  const alice1 = await connectSdk('alice', pages.alice, 'Alice Desktop')
+  const aliceRemote = await connectRemote('alice', pages.alice, 'Alice Code')
+  const bob1 = await connectSdk('bob', pages.bob, 'Bob Desktop')
+  const bobRemote = await connectRemote('bob', pages.bob, 'Bob Code')
+  const alice2 = aliceRemote.client
+  const bob2 = bobRemote.client
+  // mcp-remote's token names the person too (it keeps its tokens in its own config dir).
+  for (const [person, remote] of [['alice', aliceRemote], ['bob', bobRemote]] as const) {
+    const files = readdirSync(remote.configDir, {recursive: true}).map(String).filter((f) => f.endsWith('_tokens.json') || f.endsWith('tokens.json'))
+    assert.equal(files.length, 1, files.join(', '))
+    assert.equal(decodeJwt((JSON.parse(readFileSync(join(remote.configDir, files[0]!), 'utf8')) as {access_token: string}).access_token).sub, id[person])
+  }
 
   // 2. Memory: one per person, shared by that person's clients.
   const note = (mcp: Client, name: string) => mcp.callTool({name: 'create_entities', arguments: {entities: [{name, entityType: 'note', observations: []}]}})
@@ -170,15 +194,33 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   const consents = JSON.parse((await runBin('run', ['consents', 'list', '--user', 'bob', '--json'], {dataDir})).stdout) as Array<{user_name: string; client_name: string}>
   assert.deepEqual(consents.map((c) => [c.user_name, c.client_name]).sort(), [['bob', 'Bob Code'], ['bob', 'Bob Desktop']])
 
+  // `gatehouse status` counts the people by role (the daemon's status payload, and its line).
+  const status = async () => {
+    const json = JSON.parse((await runBin('run', ['status', '--json'], {dataDir})).stdout) as {users: Record<string, number>}
+    const text = (await runBin('run', ['status'], {dataDir})).stdout
+    return {users: json.users, line: /^\s*users .*$/m.exec(text)?.[0].trim()}
+  }
+  assert.deepEqual(await status(), {users: {owner: 1, member: 1, disabled: 0}, line: 'users    1 owner, 1 member'})
+
   // 5. Disable Bob: his tokens are refused on their next use, his child stops; Alice goes on.
   const disabled = await runBin('run', ['users', 'disable', 'bob', '--json'], {dataDir})
   assert.equal(disabled.code, 0, disabled.stderr)
   assert.deepEqual([JSON.parse(disabled.stdout).consents_revoked, JSON.parse(disabled.stdout).grants_revoked], [2, 2])
   const started = Date.now()
-  await assert.rejects(graph(bob2), 'Bob\'s token is refused')
+  await assert.rejects(graph(bob1), 'Bob\'s SDK client\'s token is refused')
+  // His mcp-remote's access token is refused on its next use, and so is its refresh token: it
+  // falls back to asking Bob to sign in again (it opens the browser a second time); the call
+  // never reaches his memory.
+  const pendingCall = graph(bob2)
+  pendingCall.catch(() => {})
+  const reopened = await bobRemote.authorizationUrl(2, 30_000)
+  assert.equal(reopened.origin + reopened.pathname, `${daemon.issuer}/oauth/authorize`)
+  await bob2.close()
+  await assert.rejects(pendingCall)
   const stopMs = await until('Bob\'s child stopped', () => !alive(bobChild))
   t.diagnostic(`Bob refused and his child stopped within ${Date.now() - started} ms of the CLI returning (child: ${stopMs} ms)`)
   assert.ok(alive(aliceChild), 'Alice\'s child goes on')
+  assert.deepEqual(await status(), {users: {owner: 1, member: 0, disabled: 1}, line: 'users    1 owner, 0 members, 1 disabled'})
   assert.match(await graph(alice2), /Alice|entities/)
   // Bob cannot sign in again either.
   const callback = await callbackServer(t)
@@ -191,4 +233,15 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   await fresh.click('button[value=approve]')
   assert.match((await fresh.textContent('.error'))!, /Wrong user name or password/)
   assert.equal(callback.received.length, 0)
+  // Enabled again (CLI), he may sign in; enabling twice is NOT_FOUND and changes nothing.
+  const enabled = await runBin('run', ['users', 'enable', 'bob', '--json'], {dataDir})
+  assert.equal(enabled.code, 0, enabled.stderr)
+  assert.equal(JSON.parse(enabled.stdout).status, 'active')
+  const twice = await runBin('run', ['users', 'enable', 'bob'], {dataDir})
+  assert.equal(twice.code, 4)
+  assert.match(twice.stderr, /not disabled/)
+  await fresh.fill('#username', 'bob')
+  await fresh.fill('#password', PASSWORDS.bob)
+  const [back] = await Promise.all([callback.next(), fresh.click('button[value=approve]')])
+  assert.ok(back.get('code'), 'Bob approved his new client')
 })

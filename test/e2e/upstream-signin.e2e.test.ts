@@ -12,7 +12,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test, type TestContext} from 'node:test'
 import {auth} from '@modelcontextprotocol/sdk/client/auth.js'
-import {decodeJwt} from 'jose'
+import {calculateJwkThumbprint, decodeJwt, exportJWK, exportPKCS8, generateKeyPair} from 'jose'
 import type {Browser, Page} from 'playwright-core'
 import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {runBin} from '../helpers/cli.js'
@@ -175,4 +175,58 @@ test('upstream down or answering garbage: an error page, nothing created', {skip
   assert.match(bad.stderr, /--oidc-issuer must be https/)
   const open = await runBin('oauth-server', ['--port', '0', '--oidc-issuer', 'https://idp.example', '--oidc-client-id', 'g', '--oidc-client-secret-file', secretFile, '--oidc-auto-create'], {dataDir})
   assert.match(open.stderr, /--oidc-auto-create needs an allow-list/)
+})
+
+test('private_key_jwt towards the provider (RFC 7523 §2.2, OIDC Core §9): a registered key signs in; a wrong key is refused at the token endpoint, the page says so, nothing is created; bad flags are clear errors', {skip: noBrowser, timeout: 300_000}, async (t) => {
+  const idp = await startUpstream(t)
+  idp.accounts.set('kim-sub', {email: 'kim@example.com', email_verified: true, preferred_username: 'kim'})
+  // Gatehouse's key as PEM (no kid: the kid is its RFC 7638 thumbprint), registered with the provider as a public JWKS.
+  const good = await generateKeyPair('ES256', {extractable: true})
+  const publicJwk = await exportJWK(good.publicKey)
+  const kid = await calculateJwkThumbprint(publicJwk, 'sha256')
+  // Another key, as a JWK that claims the registered kid: its signature does not verify.
+  const wrong = await generateKeyPair('ES256', {extractable: true})
+  const dirs = {good: tempDir(t), wrong: tempDir(t)}
+  const keyFiles = {good: join(dirs.good, 'upstream-key.pem'), wrong: join(dirs.wrong, 'upstream-key.jwk')}
+  writeFileSync(keyFiles.good, await exportPKCS8(good.privateKey), {mode: 0o600})
+  writeFileSync(keyFiles.wrong, JSON.stringify({...(await exportJWK(wrong.privateKey)), kid}), {mode: 0o600})
+  const args = (file: string) => ['--oidc-issuer', idp.issuer, '--oidc-client-id', idp.clientId, '--oidc-client-key-file', file, '--oidc-allow-domain', 'example.com', '--oidc-auto-create']
+  const daemons = {good: await startDaemon(t, {dataDir: dirs.good, args: args(keyFiles.good)}), wrong: await startDaemon(t, {dataDir: dirs.wrong, args: args(keyFiles.wrong)})}
+  await idp.configure([daemons.good, daemons.wrong].map((d) => `${d.issuer}/oauth/upstream/callback`), {
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks: {keys: [{...publicJwk, kid, alg: 'ES256', use: 'sig'}]},
+  })
+  const browser = await launchBrowser(t)
+
+  // The registered key: the provider accepts the client assertion, Kim is signed in and created.
+  const k = await consentPage(t, browser, daemons.good.issuer)
+  await signInUpstream(k.page, daemons.good.issuer, 'kim-sub')
+  assert.match((await k.page.textContent('body'))!, /Signed in as kim\b/)
+  assert.deepEqual((await usersOf(dirs.good)).map((u) => u.name), ['kim'])
+
+  // The wrong key: invalid_client at the token endpoint; the page says so; no account.
+  const w = await consentPage(t, browser, daemons.wrong.issuer)
+  await signInUpstream(w.page, daemons.wrong.issuer, 'kim-sub')
+  assert.match((await w.page.textContent('h1'))!, /Sign-in failed/)
+  assert.match((await w.page.textContent('body'))!, /refused this server's client authentication \(invalid_client, private_key_jwt\)/)
+  assert.deepEqual(await usersOf(dirs.wrong), [])
+
+  // Exactly one of secret and key; a key file that is no private key is refused at start.
+  const secretFile = join(dirs.wrong, 'secret')
+  writeFileSync(secretFile, 'x')
+  const publicFile = join(dirs.wrong, 'public.jwk')
+  writeFileSync(publicFile, JSON.stringify(publicJwk))
+  const start = (extra: string[]) => runBin('oauth-server', ['--port', '0', '--oidc-issuer', idp.issuer, '--oidc-client-id', 'g', ...extra], {dataDir: tempDir(t)})
+  const both = await start(['--oidc-client-secret-file', secretFile, '--oidc-client-key-file', keyFiles.good])
+  assert.notEqual(both.code, 0)
+  assert.match(both.stderr, /one of --oidc-client-secret-file \(client_secret_basic\) and --oidc-client-key-file \(private_key_jwt\), not both/)
+  const neither = await start([])
+  assert.notEqual(neither.code, 0)
+  assert.match(neither.stderr, /needs --oidc-client-secret-file \(client_secret_basic\) or --oidc-client-key-file/)
+  for (const [file, why] of [[publicFile, /a public key/], [secretFile, /not a PEM private key or a JWK/]] as const) {
+    const r = await start(['--oidc-client-key-file', file])
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, why)
+  }
 })

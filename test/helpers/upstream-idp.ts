@@ -70,10 +70,16 @@ export async function startUpstream(t: TestContext) {
     accounts,
     clientId: 'gatehouse',
     clientSecret: 'upstream client secret for tests',
-    /** Creates the provider with Gatehouse as its client (redirect URI known now). */
-    async configure(redirectUri: string) {
+    /**
+     * Creates the provider with Gatehouse as its client (redirect URIs known now). `client` adds to
+     * or changes its registration, e.g. `{token_endpoint_auth_method: 'private_key_jwt', jwks}`
+     * (then it has no secret).
+     */
+    async configure(redirectUri: string | string[], client: Record<string, unknown> = {}) {
+      const registered: Record<string, unknown> = {client_id: 'gatehouse', client_secret: 'upstream client secret for tests', redirect_uris: [redirectUri].flat(), grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', ...client}
+      if (registered.token_endpoint_auth_method === 'private_key_jwt') delete registered.client_secret
       provider = new Provider(issuer, {
-        clients: [{client_id: 'gatehouse', client_secret: 'upstream client secret for tests', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256'}],
+        clients: [registered as never],
         jwks: {keys: [jwk]},
         cookies: {keys: ['test cookie key']},
         // E-mail and groups in the ID token itself, where the allow-list looks.

@@ -201,6 +201,29 @@ for (const backend of backends) {
       await admin.add({name: 'alice'})
     })
 
+    test('enable lets a disabled user in again (what disable revoked stays revoked), heard by the other process; identity counts per user', async (t) => {
+      const clock = manualClock(Date.UTC(2026, 10, 30))
+      const {a, b} = await backend.open(t, clock)
+      const admin = createUserAdmin({store: a, clock})
+      const carol = await admin.add({name: 'carol'})
+      const dan = await admin.add({name: 'dan'})
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']})
+      await a.consents.remember({clientId: client.id, subject: carol.id, scopes: ['mcp'], at: clock.now()})
+      // Bad input: enabling someone who is not disabled, or no one, is NOT_FOUND and changes nothing.
+      await assert.rejects(admin.enable('carol'), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND' && /not disabled/.test(e.message))
+      await assert.rejects(admin.enable('erin'), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
+      assert.equal(await a.users.enable(carol.id), false)
+      await admin.disable('carol')
+      await heard(b, 'users', () => admin.enable('carol'))
+      assert.equal((await b.users.findById(carol.id))?.disabledAt, null)
+      assert.equal((await b.consents.list({includeRevoked: false, subject: carol.id})).length, 0, 'her approvals stay revoked')
+      assert.equal(await a.users.enable(carol.id), false, 'once')
+      for (const [sub, user] of [['c1', carol], ['c2', carol], ['d1', dan]] as const) {
+        await a.users.linkIdentity({issuer: 'https://idp', subject: sub, userId: user.id, email: null, createdAt: 1, lastLoginAt: 1})
+      }
+      assert.deepEqual([...(await b.users.identityCounts())].sort(), [[carol.id, 2], [dan.id, 1]].sort())
+    })
+
     test('migration: the owner becomes the first user and every grant, consent and refresh token named owner is theirs', async (t) => {
       const clock = manualClock(Date.UTC(2026, 10, 30))
       const store = await backend.legacy(t, clock)

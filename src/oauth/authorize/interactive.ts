@@ -152,7 +152,7 @@ export async function createInteractiveAuthorization({
   const loginGuard = createOwnerLoginGuard({limits: {...ownerLoginDefaults, ...options.ownerLogin}, clock, ...(budgets ? {budgets} : {})})
   const devices = deviceCookie({secure: issuerUrl.protocol === 'https:'})
   const cookie = sessionCookie({secure: issuerUrl.protocol === 'https:'})
-  const ownerLogin = createOwnerLogin({store, clock, sessions, cookie, deviceCookie: devices, guard: loginGuard})
+  const ownerLogin = createOwnerLogin({store, clock, sessions, cookie, deviceCookie: devices, passwordLogin: createPasswordLogin({store, guard: loginGuard})})
   // Upstream sign-in resumes the consent request the endpoint parked: bound once both exist.
   let resume: ReturnType<typeof createAuthorizationEndpoint>['resume'] | undefined
   const upstream = options.upstream
@@ -207,6 +207,8 @@ export async function createInteractiveAuthorization({
     revokedGrants,
     /** The owner's browser login (src/owner/owner-login.ts), for the console. */
     ownerLogin,
+    /** Upstream sign-in (src/users/oidc/upstream-login.ts) when --oidc-issuer is set, for the console too. */
+    upstream,
     authMethods: ['none'],
     urls: {authorization: `${issuer}/oauth/authorize`, ...(register ? {registration: `${issuer}/oauth/register`} : {})},
     metadata: {

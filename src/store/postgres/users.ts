@@ -48,6 +48,13 @@ export function createPostgresUsers(sql: Sql, pool: pg.Pool): UserRepository {
         return revokeAll(tx, id, at)
       })
     },
+    async enable(id) {
+      return (await sql('UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL RETURNING id', [id])).length === 1
+    },
+    async identityCounts() {
+      const rows = await sql<{user_id: string; n: string | number}>('SELECT user_id, COUNT(*) AS n FROM user_identities GROUP BY user_id', [])
+      return new Map(rows.map((r) => [r.user_id, Number(r.n)]))
+    },
     async remove(id, at) {
       return transaction(pool, async (tx) => {
         const [row] = await tx('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id])

@@ -20,6 +20,8 @@ export function createSqliteUsers(db: Database.Database): UserRepository {
   const revokeConsents = db.prepare('UPDATE consents SET revoked_at = ? WHERE subject = ? AND revoked_at IS NULL')
   const revokeGrants = db.prepare<[number, string], string>(`UPDATE grants SET revoked_at = ?, revoked_reason = 'user disabled' WHERE subject = ? AND revoked_at IS NULL RETURNING id`).pluck()
   const revokeFamily = db.prepare('UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
+  const markEnabled = db.prepare('UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL')
+  const identityCounts = db.prepare<[], {user_id: string; n: number}>('SELECT user_id, COUNT(*) AS n FROM user_identities GROUP BY user_id')
   const deleteUser = db.prepare('DELETE FROM users WHERE id = ?')
   const deleteIdentities = db.prepare('DELETE FROM user_identities WHERE user_id = ?')
   const identity = db.prepare<[string, string], IdentityRow>('SELECT * FROM user_identities WHERE issuer = ? AND subject = ?')
@@ -85,6 +87,12 @@ export function createSqliteUsers(db: Database.Database): UserRepository {
     },
     async disable(id, at) {
       return disable.immediate(id, at)
+    },
+    async enable(id) {
+      return markEnabled.run(id).changes === 1
+    },
+    async identityCounts() {
+      return new Map(identityCounts.all().map((r) => [r.user_id, r.n]))
     },
     async remove(id, at) {
       return remove.immediate(id, at)

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {GatehouseError} from '../../errors.js'
 import {isEmpty, parseClaimPairs} from './allow-list.js'
+import {readClientKey} from './client-key.js'
 import type {UpstreamOptions} from './upstream-login.js'
 
 /** The `--oidc-*` flags of oauth-server, as parsed. */
@@ -8,6 +9,7 @@ export interface UpstreamFlags {
   'oidc-issuer'?: string | undefined
   'oidc-client-id'?: string | undefined
   'oidc-client-secret-file'?: string | undefined
+  'oidc-client-key-file'?: string | undefined
   'oidc-allow-email'?: string[] | undefined
   'oidc-allow-domain'?: string[] | undefined
   'oidc-allow-claim'?: string[] | undefined
@@ -17,8 +19,9 @@ export interface UpstreamFlags {
 
 /**
  * Upstream sign-in settings from the flags, or undefined when --oidc-issuer is absent. CONFIG
- * errors: an issuer that is not https (http only on a loopback host), a missing client id or
- * secret file, an unreadable or empty secret file, --oidc-auto-create without any allow-list
+ * errors: an issuer that is not https (http only on a loopback host), a missing client id, neither
+ * or both of --oidc-client-secret-file and --oidc-client-key-file (private_key_jwt, RFC 7523
+ * §2.2), an unreadable or empty secret file or an unusable key file (client-key.ts), --oidc-auto-create without any allow-list
  * entry (it would let anyone with an account at the provider in), and the other --oidc-* flags
  * without --oidc-issuer.
  */
@@ -39,17 +42,24 @@ export function upstreamOptions(flags: UpstreamFlags): UpstreamOptions | undefin
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new GatehouseError('CONFIG', '--oidc-issuer must be https (http only on a loopback host, for development)')
   if (!flags['oidc-client-id']) throw new GatehouseError('CONFIG', '--oidc-issuer needs --oidc-client-id')
   const file = flags['oidc-client-secret-file']
-  if (!file) throw new GatehouseError('CONFIG', '--oidc-issuer needs --oidc-client-secret-file')
-  let secret: string
-  try {
-    secret = readFileSync(file, 'utf8').trim()
-  } catch (error) {
-    throw new GatehouseError('CONFIG', `cannot read --oidc-client-secret-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  const keyFile = flags['oidc-client-key-file']
+  if (file && keyFile) throw new GatehouseError('CONFIG', 'give one of --oidc-client-secret-file (client_secret_basic) and --oidc-client-key-file (private_key_jwt), not both')
+  if (!file && !keyFile) throw new GatehouseError('CONFIG', '--oidc-issuer needs --oidc-client-secret-file (client_secret_basic) or --oidc-client-key-file (private_key_jwt)')
+  let clientAuth: UpstreamOptions['clientAuth']
+  if (keyFile) clientAuth = {method: 'private_key_jwt', key: readClientKey(keyFile)}
+  else {
+    let secret: string
+    try {
+      secret = readFileSync(file!, 'utf8').trim()
+    } catch (error) {
+      throw new GatehouseError('CONFIG', `cannot read --oidc-client-secret-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+    if (!secret) throw new GatehouseError('CONFIG', `--oidc-client-secret-file ${file} is empty`)
+    clientAuth = {method: 'client_secret_basic', secret}
   }
-  if (!secret) throw new GatehouseError('CONFIG', `--oidc-client-secret-file ${file} is empty`)
   const allow = {emails: flags['oidc-allow-email'] ?? [], domains: flags['oidc-allow-domain'] ?? [], claims: parseClaimPairs(flags['oidc-allow-claim'] ?? [])}
   if (flags['oidc-auto-create'] && isEmpty(allow)) {
     throw new GatehouseError('CONFIG', '--oidc-auto-create needs an allow-list (--oidc-allow-email, --oidc-allow-domain or --oidc-allow-claim): otherwise anyone with an account at the provider would get one here')
   }
-  return {issuer, clientId: flags['oidc-client-id'], clientSecret: secret, allow, autoCreate: flags['oidc-auto-create'] ?? false, only: flags['oidc-only'] ?? false}
+  return {issuer, clientId: flags['oidc-client-id'], clientAuth, allow, autoCreate: flags['oidc-auto-create'] ?? false, only: flags['oidc-only'] ?? false}
 }

@@ -10,6 +10,7 @@ import {errorPage, sendPage} from '../../oauth/authorize/pages.js'
 import type {BrowserSession, SessionStore} from '../../oauth/authorize/sessions.js'
 import type {Store} from '../../store/types.js'
 import {allows, isEmpty, type AllowList} from './allow-list.js'
+import {privateKeyJwtAuth, type ClientKey} from './client-key.js'
 import {linkAccount} from './link-account.js'
 
 /** `oauth-server --oidc-*`: Gatehouse as an OpenID Connect relying party (issue 17). */
@@ -17,7 +18,8 @@ export interface UpstreamOptions {
   /** The provider's issuer identifier (https, or http on a loopback host for development). */
   issuer: string
   clientId: string
-  clientSecret: string
+  /** How Gatehouse authenticates at the provider's token endpoint: a client secret, or private_key_jwt (RFC 7523 §2.2; OIDC Core §9). */
+  clientAuth: {method: 'client_secret_basic'; secret: string} | {method: 'private_key_jwt'; key: ClientKey}
   allow: AllowList
   /** Make a member on the first sign-in of an allowed identity with no local user. */
   autoCreate: boolean
@@ -29,9 +31,12 @@ export interface UpstreamOptions {
   timeoutSeconds?: number | undefined
 }
 
+/** Where a sign-in goes back to: the consent request parked in the session, or the owner's console. */
+export type UpstreamTarget = {kind: 'consent'; requestId: string} | {kind: 'console'; returnTo: string}
+
 interface Pending {
   sessionId: string
-  requestId: string
+  then: UpstreamTarget
   verifier: string
   nonce: string
   expiresAt: number
@@ -56,6 +61,9 @@ export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
  * provider; the state is single-use and bound to the session (a callback in another browser, or
  * a second time, is refused: login CSRF, replay). GET callback: validates, maps (iss, sub) to one
  * local user (link-account.ts), logs the session in and resumes the consent request.
+ * `consoleStart(returnTo)` is the same sign-in for the owner's console (src/console): the
+ * callback then admits only an enabled user with role owner (a member gets a page saying so and
+ * the session stays as it was) and sends the browser to `returnTo`.
  */
 export function createUpstreamLogin({
   options,
@@ -83,14 +91,18 @@ export function createUpstreamLogin({
   const pending = new Map<string, Pending>()
   let config: Promise<oidc.Configuration> | undefined
 
+  const clientAuth = async (): Promise<oidc.ClientAuth> =>
+    options.clientAuth.method === 'private_key_jwt' ? privateKeyJwtAuth(options.clientAuth.key) : oidc.ClientSecretBasic(options.clientAuth.secret)
   const discover = () =>
-    (config ??= oidc
-      .discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, oidc.ClientSecretBasic(options.clientSecret), {
-        timeout: options.timeoutSeconds ?? 10,
-        // The ID token's signature is checked against the provider's keys even though it came over
-        // the back channel: a token signed by any other key is refused.
-        execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
-      })
+    (config ??= clientAuth()
+      .then((auth) =>
+        oidc.discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, auth, {
+          timeout: options.timeoutSeconds ?? 10,
+          // The ID token's signature is checked against the provider's keys even though it came over
+          // the back channel: a token signed by any other key is refused.
+          execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
+        }),
+      )
       .catch((error: unknown) => {
         config = undefined
         throw error
@@ -98,12 +110,8 @@ export function createUpstreamLogin({
 
   const failed = (res: ServerResponse, status: number, title: string, detail: string) => sendPage(res, status, title, errorPage(title, detail))
 
-  const start: Handler = async (req, res, ctx) => {
-    const session = await sessions.get(cookie.read(req))
-    const requestId = ctx.url.searchParams.get('request') ?? ''
-    if (!session || !(await sessions.pending(requestId, session.id))) {
-      return failed(res, 400, 'Request expired', 'this authorization request expired or cookies are blocked; start again from the application')
-    }
+  /** Sends this browser session to the provider, remembering where to go back to. */
+  async function toProvider(res: ServerResponse, session: BrowserSession, then: UpstreamTarget) {
     let c: oidc.Configuration
     try {
       c = await discover()
@@ -118,7 +126,7 @@ export function createUpstreamLogin({
       if (pending.size < MAX_PENDING && p.expiresAt > clock.now()) break
       pending.delete(k)
     }
-    pending.set(state, {sessionId: session.id, requestId, verifier, nonce, expiresAt: clock.now() + PENDING_TTL_MS})
+    pending.set(state, {sessionId: session.id, then, verifier, nonce, expiresAt: clock.now() + PENDING_TTL_MS})
     const url = oidc.buildAuthorizationUrl(c, {
       redirect_uri: redirectUri,
       scope: 'openid email profile',
@@ -129,6 +137,24 @@ export function createUpstreamLogin({
     })
     res.writeHead(303, {Location: url.href, 'Cache-Control': 'no-store'}).end()
   }
+
+  const start: Handler = async (req, res, ctx) => {
+    const session = await sessions.get(cookie.read(req))
+    const requestId = ctx.url.searchParams.get('request') ?? ''
+    if (!session || !(await sessions.pending(requestId, session.id))) {
+      return failed(res, 400, 'Request expired', 'this authorization request expired or cookies are blocked; start again from the application')
+    }
+    await toProvider(res, session, {kind: 'consent', requestId})
+  }
+
+  /** The console's "Sign in with ..." (a POST carrying the login form's CSRF token, checked by the console). */
+  const consoleStart =
+    (returnTo: string) =>
+    async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const session = await sessions.get(cookie.read(req))
+      if (!session) return failed(res, 400, 'Page expired', 'this page expired or cookies are blocked; reload the login page')
+      await toProvider(res, session, {kind: 'console', returnTo})
+    }
 
   const callback: Handler = async (req, res, ctx) => {
     const state = ctx.url.searchParams.get('state') ?? ''
@@ -153,6 +179,11 @@ export function createUpstreamLogin({
       claims = (tokens.claims() ?? {}) as Record<string, unknown>
     } catch (error) {
       logger.warn('upstream sign-in refused', {issuer: options.issuer, error: (error as Error).message})
+      // The provider refused our own client authentication (RFC 6749 §5.2 invalid_client): a wrong
+      // secret or key, not a forged answer; the owner of this server has to fix the configuration.
+      if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_client') {
+        return failed(res, 502, 'Sign-in failed', `the identity provider refused this server's client authentication (invalid_client, ${options.clientAuth.method}); nothing was changed. Tell the owner of this server: the client secret or key does not match what the provider has registered.`)
+      }
       return failed(res, 502, 'Sign-in failed', 'the identity provider\'s answer could not be verified; nothing was changed. Start again from the application.')
     }
     const iss = String(claims.iss)
@@ -164,9 +195,18 @@ export function createUpstreamLogin({
     if (linked.outcome === 'no_account') return failed(res, 403, 'No account', 'you signed in, but no account here belongs to you, and accounts are not created automatically. Ask the owner of this server.')
     if (linked.outcome === 'disabled') return failed(res, 403, 'Account disabled', 'your account on this server is disabled.')
     if (linked.created) logger.info('user created at first upstream sign-in', {user: linked.user.name})
-    if (!(await sessions.pending(p.requestId, session.id))) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
+    if (p.then.kind === 'console') {
+      if (linked.user.role !== 'owner') {
+        logger.info('console: upstream sign-in of a member refused', {user: linked.user.name})
+        return failed(res, 403, 'Owners only', `you signed in as ${linked.user.name}, a member: the console is for owners. Nothing was changed.`)
+      }
+      const loggedIn = await sessions.login(session, linked.user.id)
+      res.writeHead(303, {Location: p.then.returnTo, 'Cache-Control': 'no-store', 'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)}).end()
+      return
+    }
+    if (!(await sessions.pending(p.then.requestId, session.id))) throw new AuthorizePageError(400, 'Request expired', 'this authorization request expired or was already answered; start again from the application')
     const loggedIn = await sessions.login(session, linked.user.id)
-    await resume(req, res, loggedIn, p.requestId, {'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)})
+    await resume(req, res, loggedIn, p.then.requestId, {'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)})
   }
 
   /** The guard the other consent pages have: a page for a request error, never a stack trace. */
@@ -184,6 +224,7 @@ export function createUpstreamLogin({
   return {
     start: paged(start),
     callback: paged(callback),
+    consoleStart,
     startUrl: (requestId: string) => `${issuer}${UPSTREAM_START_PATH}?request=${encodeURIComponent(requestId)}`,
     label: options.label ?? `Sign in with ${upstreamUrl.host}`,
   }
