@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import * as oidc from 'openid-client'
+import type * as Oidc from 'openid-client'
 import type {Clock} from '../../clock.js'
 import {isLoopbackAddress} from '../../http/guards.js'
 import type {Handler} from '../../http/router.js'
@@ -42,6 +42,13 @@ const PENDING_TTL_MS = 10 * 60_000
 /** Most sign-ins in flight at once (each is a few hundred bytes); the oldest goes first. */
 const MAX_PENDING = 10_000
 
+/**
+ * openid-client loads at the first upstream sign-in, not with the daemon: most daemons have no
+ * upstream provider, and the module graph is a few MB of idle memory (issue 15, bench scenario 4).
+ * The module loader caches it after the first import.
+ */
+const openidClient = (): Promise<typeof Oidc> => import('openid-client')
+
 export const UPSTREAM_START_PATH = '/oauth/upstream/start'
 export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
 
@@ -81,16 +88,18 @@ export function createUpstreamLogin({
   const upstreamUrl = new URL(options.issuer)
   const insecure = upstreamUrl.protocol === 'http:' && isLoopbackAddress(upstreamUrl.hostname.replace(/^\[|\]$/g, ''))
   const pending = new Map<string, Pending>()
-  let config: Promise<oidc.Configuration> | undefined
+  let config: Promise<Oidc.Configuration> | undefined
 
   const discover = () =>
-    (config ??= oidc
-      .discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, oidc.ClientSecretBasic(options.clientSecret), {
-        timeout: options.timeoutSeconds ?? 10,
-        // The ID token's signature is checked against the provider's keys even though it came over
-        // the back channel: a token signed by any other key is refused.
-        execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
-      })
+    (config ??= openidClient()
+      .then((oidc) =>
+        oidc.discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, oidc.ClientSecretBasic(options.clientSecret), {
+          timeout: options.timeoutSeconds ?? 10,
+          // The ID token's signature is checked against the provider's keys even though it came over
+          // the back channel: a token signed by any other key is refused.
+          execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
+        }),
+      )
       .catch((error: unknown) => {
         config = undefined
         throw error
@@ -104,13 +113,14 @@ export function createUpstreamLogin({
     if (!session || !(await sessions.pending(requestId, session.id))) {
       return failed(res, 400, 'Request expired', 'this authorization request expired or cookies are blocked; start again from the application')
     }
-    let c: oidc.Configuration
+    let c: Oidc.Configuration
     try {
       c = await discover()
     } catch (error) {
       logger.warn('upstream sign-in: the provider could not be discovered', {issuer: options.issuer, error: (error as Error).message})
       return failed(res, 502, 'Sign-in unavailable', 'the identity provider does not answer properly right now; try again later or ask the owner of this server')
     }
+    const oidc = await openidClient()
     const verifier = oidc.randomPKCECodeVerifier()
     const state = oidc.randomState()
     const nonce = oidc.randomNonce()
@@ -144,6 +154,7 @@ export function createUpstreamLogin({
     let claims: Record<string, unknown>
     try {
       const c = await discover()
+      const oidc = await openidClient()
       const tokens = await oidc.authorizationCodeGrant(c, new URL(ctx.url.pathname + ctx.url.search, redirectUri), {
         pkceCodeVerifier: p.verifier,
         expectedState: state,
