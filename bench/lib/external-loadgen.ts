@@ -40,7 +40,7 @@ export interface ExternalGenerator {
 const AUTOCANNON = benchModule('autocannon', 'autocannon.js')
 
 /** CPU seconds of this process's waited-for children (cutime + cstime of /proc/self/stat). */
-function childrenCpuSeconds(): number {
+export function childrenCpuSeconds(): number {
   const s = readFileSync('/proc/self/stat', 'utf8')
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ')
   // rest[0] is field 3; cutime and cstime are fields 16 and 17.

@@ -21,7 +21,7 @@ export function clientCredentialsGrant({issuer, keyring, clock, resolveResource}
         {clientId: client.id, subject: client.id, audience, scopes, ttlSeconds: ttl},
         {issuer, keyring, clock},
       )
-      return {access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ')}
+      return {response: {access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ')}, subject: client.id}
     },
   }
 }

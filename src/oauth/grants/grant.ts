@@ -13,6 +13,12 @@ export interface TokenResponse {
   refresh_token?: string
 }
 
+/** A grant's outcome: the response to send and whom its access token is for (the token's `sub`, for the audit trail). */
+export interface GrantResult {
+  response: TokenResponse
+  subject: string
+}
+
 export interface GrantRequest {
   client: ClientRecord
   params: Map<string, string>
@@ -21,7 +27,7 @@ export interface GrantRequest {
 /** One grant type (RFC 6749 §4); the token endpoint looks grants up by `grant_type`. */
 export interface Grant {
   readonly type: string
-  handle(request: GrantRequest): Promise<TokenResponse>
+  handle(request: GrantRequest): Promise<GrantResult>
 }
 
 /** What the grants that issue refresh tokens (authorization_code, refresh_token) are built from. */

@@ -4,7 +4,7 @@ import type {ClientRecord, GrantRecord} from '../../store/types.js'
 import {signAccessToken} from '../access-token.js'
 import {DEFAULT_ACCESS_TOKEN_TTL} from '../keys/generate.js'
 import type {Keyring} from '../keys/keyring.js'
-import type {TokenResponse} from './grant.js'
+import type {GrantResult} from './grant.js'
 
 export const MAX_ACCESS_TOKEN_TTL_MS = limits.maxTokenTtl * 1000
 
@@ -12,10 +12,13 @@ export const MAX_ACCESS_TOKEN_TTL_MS = limits.maxTokenTtl * 1000
 export async function grantTokenResponse(
   {client, grant, scopes, refreshToken}: {client: ClientRecord; grant: GrantRecord; scopes: string[]; refreshToken: string | undefined},
   {issuer, keyring, clock}: {issuer: string; keyring: Keyring; clock: Clock},
-): Promise<TokenResponse> {
+): Promise<GrantResult> {
   const {token, expiresIn} = await signAccessToken(
     {clientId: client.id, subject: grant.subject, audience: grant.resource, scopes, ttlSeconds: client.accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL, grantId: grant.id},
     {issuer, keyring, clock},
   )
-  return {access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' '), ...(refreshToken ? {refresh_token: refreshToken} : {})}
+  return {
+    response: {access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' '), ...(refreshToken ? {refresh_token: refreshToken} : {})},
+    subject: grant.subject,
+  }
 }

@@ -45,16 +45,29 @@ export function createSqliteClients(db: Database.Database): ClientRepository {
   const active = db.prepare(`SELECT ${columns} FROM clients WHERE revoked_at IS NULL ORDER BY created_at, id`).raw()
   const all = db.prepare(`SELECT ${columns} FROM clients ORDER BY created_at, id`).raw()
   const iso = (col: string) => `CASE WHEN ${col} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', ${col} / 1000.0, 'unixepoch') END`
+  // Each client's JSON is concatenated as text: about half the CPU of json_object() per row (10,000
+  // clients: ~40 vs ~75 ms here), the listing's share of `oauth-list-clients --json` (issue 15).
+  // Values go through json_quote (JSON string escaping; numbers as numbers; NULL as null); scopes,
+  // grant_types and redirect_uris are JSON arrays as this store wrote them (toJson) and go in as is.
+  const field = (key: string, value: string, first = false) => `'${first ? '{' : ','}"${key}":' || ${value}`
   const jsonList = (where: string) =>
     db
       .prepare(
-        `SELECT json_group_array(json_object(
-          'client_id', id, 'name', name, 'description', description,
-          'scopes', json(scopes), 'grant_types', json(grant_types),
-          'created_at', ${iso('created_at')}, 'last_used_at', ${iso('last_used_at')}, 'revoked_at', ${iso('revoked_at')},
-          'status', CASE WHEN revoked_at IS NULL THEN 'active' ELSE 'revoked' END,
-          'registration', registration, 'token_endpoint_auth_method', auth_method,
-          'redirect_uris', json(redirect_uris), 'access_token_lifetime', access_token_ttl))
+        `SELECT '[' || coalesce(group_concat(${[
+          field('client_id', 'json_quote(id)', true),
+          field('name', 'json_quote(name)'),
+          field('description', 'json_quote(description)'),
+          field('scopes', 'scopes'),
+          field('grant_types', 'grant_types'),
+          field('created_at', `json_quote(${iso('created_at')})`),
+          field('last_used_at', `json_quote(${iso('last_used_at')})`),
+          field('revoked_at', `json_quote(${iso('revoked_at')})`),
+          field('status', `CASE WHEN revoked_at IS NULL THEN '"active"' ELSE '"revoked"' END`),
+          field('registration', 'json_quote(registration)'),
+          field('token_endpoint_auth_method', 'json_quote(auth_method)'),
+          field('redirect_uris', 'redirect_uris'),
+          field('access_token_lifetime', 'json_quote(access_token_ttl)'),
+        ].join(' || ')} || '}', ','), '') || ']'
         FROM (SELECT * FROM clients ${where} ORDER BY created_at, id)`,
       )
       .pluck()

@@ -1,7 +1,7 @@
 import {createPrivateKey, type JsonWebKey, type KeyObject} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {calculateJwkThumbprint, importJWK, type JWK} from 'jose'
-import * as oidc from 'openid-client'
+import type * as Oidc from 'openid-client'
 import {GatehouseError} from '../../errors.js'
 
 /**
@@ -63,9 +63,11 @@ export function readClientKey(file: string): ClientKey {
  * `kid`, else its RFC 7638 thumbprint (what providers that compute kids from a registered JWKS
  * expect). The assertion itself (iss = sub = client id, aud, jti, exp) is openid-client's.
  */
-export async function privateKeyJwtAuth(key: ClientKey): Promise<oidc.ClientAuth> {
+export async function privateKeyJwtAuth(key: ClientKey): Promise<Oidc.ClientAuth> {
+  // Loaded on use, as in upstream-login.ts: a daemon without upstream sign-in never loads it.
+  const oidc = await import('openid-client')
   const {d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk} = key.jwk
   const kid = key.kid ?? (await calculateJwkThumbprint(publicJwk as JWK, 'sha256'))
-  const cryptoKey = (await importJWK({...key.jwk, alg: key.alg}, key.alg)) as oidc.CryptoKey
+  const cryptoKey = (await importJWK({...key.jwk, alg: key.alg}, key.alg)) as Oidc.CryptoKey
   return oidc.PrivateKeyJwt({key: cryptoKey, kid})
 }

@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import * as oidc from 'openid-client'
+import type * as Oidc from 'openid-client'
 import type {Clock} from '../../clock.js'
 import {isLoopbackAddress} from '../../http/guards.js'
 import type {Handler} from '../../http/router.js'
@@ -47,6 +47,13 @@ const PENDING_TTL_MS = 10 * 60_000
 /** Most sign-ins in flight at once (each is a few hundred bytes); the oldest goes first. */
 const MAX_PENDING = 10_000
 
+/**
+ * openid-client, loaded at the first upstream sign-in rather than with the daemon: most daemons
+ * never sign anyone in upstream, and its module graph is part of idle memory (bench/README.md).
+ * The module loader caches it after the first import.
+ */
+const openidClient = (): Promise<typeof Oidc> => import('openid-client')
+
 export const UPSTREAM_START_PATH = '/oauth/upstream/start'
 export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
 
@@ -89,14 +96,14 @@ export function createUpstreamLogin({
   const upstreamUrl = new URL(options.issuer)
   const insecure = upstreamUrl.protocol === 'http:' && isLoopbackAddress(upstreamUrl.hostname.replace(/^\[|\]$/g, ''))
   const pending = new Map<string, Pending>()
-  let config: Promise<oidc.Configuration> | undefined
+  let config: Promise<Oidc.Configuration> | undefined
 
-  const clientAuth = async (): Promise<oidc.ClientAuth> =>
+  const clientAuth = async (oidc: typeof Oidc): Promise<Oidc.ClientAuth> =>
     options.clientAuth.method === 'private_key_jwt' ? privateKeyJwtAuth(options.clientAuth.key) : oidc.ClientSecretBasic(options.clientAuth.secret)
   const discover = () =>
-    (config ??= clientAuth()
-      .then((auth) =>
-        oidc.discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, auth, {
+    (config ??= openidClient()
+      .then(async (oidc) =>
+        oidc.discovery(upstreamUrl, options.clientId, {redirect_uris: [redirectUri], response_types: ['code']}, await clientAuth(oidc), {
           timeout: options.timeoutSeconds ?? 10,
           // The ID token's signature is checked against the provider's keys even though it came over
           // the back channel: a token signed by any other key is refused.
@@ -112,13 +119,14 @@ export function createUpstreamLogin({
 
   /** Sends this browser session to the provider, remembering where to go back to. */
   async function toProvider(res: ServerResponse, session: BrowserSession, then: UpstreamTarget) {
-    let c: oidc.Configuration
+    let c: Oidc.Configuration
     try {
       c = await discover()
     } catch (error) {
       logger.warn('upstream sign-in: the provider could not be discovered', {issuer: options.issuer, error: (error as Error).message})
       return failed(res, 502, 'Sign-in unavailable', 'the identity provider does not answer properly right now; try again later or ask the owner of this server')
     }
+    const oidc = await openidClient()
     const verifier = oidc.randomPKCECodeVerifier()
     const state = oidc.randomState()
     const nonce = oidc.randomNonce()
@@ -168,6 +176,7 @@ export function createUpstreamLogin({
     const upstreamError = ctx.url.searchParams.get('error')
     if (upstreamError) return failed(res, 403, 'Sign-in cancelled', `the identity provider answered: ${upstreamError.slice(0, 100)}`)
     let claims: Record<string, unknown>
+    const oidc = await openidClient()
     try {
       const c = await discover()
       const tokens = await oidc.authorizationCodeGrant(c, new URL(ctx.url.pathname + ctx.url.search, redirectUri), {
