@@ -46,6 +46,10 @@ export interface AdmissionDeps {
 
 const retryAfter = (seconds: number) => ({'retry-after': String(seconds)})
 
+/**
+ * The admission steps of one gateway: `startSession` (EndpointDeps.startSession), `childFor`
+ * (a 2026 request's ready child, or Refusal 503) and `canListen` (Refusal 429 over the cap).
+ */
 export function createAdmission(deps: AdmissionDeps) {
   const {limits, isolation, sessions, children, logger} = deps
   const maxChildren = limits.maxChildren ?? DEFAULT_MAX_CHILDREN

@@ -10,6 +10,7 @@ import type {ChangeListener} from './change-listener.js'
 import type {Pending} from './id-map.js'
 import type {Session} from './session.js'
 
+/** The callers of one child and its idleness (see the file comment); `clock` gives idleSince in ms. */
 export class ChildCallers {
   readonly sessions = new Set<Session>()
   /** 2026 `subscriptions/listen` streams on this child (modern/listen.ts). */

@@ -54,6 +54,7 @@ export interface ChildLinkOptions {
   onExit(reason: string): void
 }
 
+/** One child process and the gateway's side of its handshake; starts the child on construction (`ready`). */
 export class ChildLink {
   /** Resolves with the child's InitializeResult (or the discover result of a 2026 child); rejects when the handshake failed. */
   readonly ready: Promise<Record<string, unknown>>

@@ -19,7 +19,9 @@ import type {Session} from './session.js'
 
 export type Isolation = 'client' | 'session' | 'shared' | 'user'
 
+/** Child processes at once when GatewayLimits.maxChildren is not set. */
 export const DEFAULT_MAX_CHILDREN = 100
+/** How long (ms) a child may take to answer initialize when GatewayLimits.initializeTimeoutMs is not set. */
 export const DEFAULT_INITIALIZE_TIMEOUT_MS = 30_000
 
 /** A running child as `snapshot()` shows it. `restarts`: children started before it for the same client (or the shared one). */
@@ -85,6 +87,7 @@ export interface ChildPoolOptions {
   onChildExit(sessions: Session[]): void
 }
 
+/** The children of one gateway (see the file comment): `claim`, `sweep`, `retireRevoked`, `stopAll`, and views for status. */
 export function createChildPool(options: ChildPoolOptions) {
   const {isolation, dataDir, logger, clock} = options
   const multiplexers = new Map<string, Multiplexer>()

@@ -27,6 +27,7 @@ export interface ChildRequestsDeps {
   router: ChildRouter
 }
 
+/** The requests in flight on one child (see the file comment); deadlines in clock ms. */
 export class ChildRequests {
   constructor(private readonly deps: ChildRequestsDeps) {}
 

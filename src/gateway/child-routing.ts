@@ -44,6 +44,7 @@ export interface RouterDeps {
   askModern?(caller: Caller, pending: Pending, msg: JsonRpcMessage): void
 }
 
+/** Routes one child's lines to its callers (see the file comment); never throws on what the child writes. */
 export class ChildRouter {
   /** Lines on the child's stdout that are not JSON-RPC messages: logged (bounded) and dropped. */
   private readonly noise: ReturnType<typeof createNoiseLog>

@@ -12,6 +12,7 @@ import type {IdMap} from './id-map.js'
 import type {ChangeListener} from './change-listener.js'
 import type {Session} from './session.js'
 
+/** One child's subscriptions on behalf of its callers (see the file comment). */
 export class ChildSubscriptions {
   /** The gateway's listen on a 2026-07-28 child: its request id there, and the filter it carries. */
   private listenId: number | undefined

@@ -11,6 +11,7 @@ import {addToolsPage, type ToolHeaders} from './modern/tool-headers.js'
 /** Pages of the child's tools/list read for x-mcp-header declarations. */
 export const MAX_TOOL_PAGES = 20
 
+/** One child's tools' header declarations, fetched lazily through `link`, cached until dropped. */
 export class ToolHeaderCache {
   private cached: Promise<ToolHeaders> | undefined
 

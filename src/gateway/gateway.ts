@@ -29,6 +29,7 @@ import {createModernEra} from './modern/modern-endpoint.js'
 import {answerRefusal, Refusal} from './refusal.js'
 import {ErrorCode} from './json-rpc.js'
 import {createRevocationWatch} from './revocation-watch.js'
+import {DEFAULT_SSE_KEEPALIVE_MS} from './sse.js'
 
 export {DEFAULT_MAX_CHILDREN, isolationKey, type ChildSnapshot, type Isolation} from './child-pool.js'
 export {perClientSessionCap} from './admission.js'
@@ -42,6 +43,8 @@ export interface GatewayLimits {
   replayBufferEvents: number
   /** Bytes that may wait unsent on one SSE connection before it is cut (default 8 MiB). */
   maxUnsentBytes?: number
+  /** How often (ms) an idle GET or subscriptions/listen stream gets an SSE keep-alive comment; default 15 s; 0: never. */
+  sseKeepAliveMs?: number
   killGraceMs: number
   /** How long a request may wait for the child's answer; default 60 s. */
   requestTimeoutMs?: number
@@ -199,6 +202,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     logger,
     maxUnsentBytes: limits.maxUnsentBytes,
+    keepAliveMs: limits.sseKeepAliveMs ?? DEFAULT_SSE_KEEPALIVE_MS,
     canListen: admission.canListen,
     addListener: (l) => void listeners.add(l),
     removeListener: (l) => void listeners.delete(l),

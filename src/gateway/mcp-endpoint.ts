@@ -55,8 +55,11 @@ export interface EndpointDeps {
    * child (multiplexer) it goes to, started if need be; or says why not (gateway.ts).
    */
   startSession(principal: Principal): Promise<SessionStart>
-  /** maxJsonDepth: how deep a message's JSON may nest (default MAX_JSON_DEPTH, json-rpc.ts). */
-  limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number; maxJsonDepth?: number}
+  /**
+   * maxJsonDepth: how deep a message's JSON may nest (default MAX_JSON_DEPTH, json-rpc.ts);
+   * sseKeepAliveMs: keep-alive comment interval of GET streams (default DEFAULT_SSE_KEEPALIVE_MS, sse.ts; 0: none).
+   */
+  limits: {maxBodyBytes: number; replayBufferEvents: number; maxUnsentBytes?: number; maxJsonDepth?: number; sseKeepAliveMs?: number}
   logger: Logger
   clock: Clock
   /** The 2026-07-28 era (modern/modern-endpoint.ts); throws Refusal (refusal.ts). */
@@ -131,6 +134,11 @@ async function readMessage(req: IncomingMessage, maxBodyBytes: number, maxDepth:
   return msg
 }
 
+/**
+ * Returns `handleMcp(req, res, log?)`, everything under /mcp: the steps above, every Refusal
+ * answered by answerRefusal. Anything else thrown is the caller's (gateway.ts answers 500).
+ * `log.clientId` is set once the token is verified, for the access log.
+ */
 export function createMcpEndpoint(deps: EndpointDeps) {
   const {checkBearer, limits} = deps
   const legacy = createSessionEra(deps)

@@ -28,6 +28,7 @@ export interface SessionInputDeps {
   requestTimeoutMs: number
 }
 
+/** Relays one child's input requests to 2025 sessions (see the file comment). */
 export class SessionInput {
   constructor(private readonly deps: SessionInputDeps) {}
 

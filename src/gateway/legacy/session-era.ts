@@ -17,7 +17,7 @@ import {ErrorCode, errorResponse, isId, paramsOf, type JsonRpcMessage} from '../
 import {DEFAULT_VERSION, headerVersion, isSupported, negotiate} from '../protocol-version.js'
 import {invalidRequest, Refusal, versionRefusal} from '../refusal.js'
 import {Session} from '../session.js'
-import {DEFAULT_MAX_UNSENT_BYTES} from '../sse.js'
+import {DEFAULT_MAX_UNSENT_BYTES, DEFAULT_SSE_KEEPALIVE_MS} from '../sse.js'
 import type {Principal} from '../../principal/principal.js'
 import type {EndpointDeps} from '../mcp-endpoint.js'
 import {createSessionSteps, sessionHeader} from './session-steps.js'
@@ -33,6 +33,7 @@ function reply(res: ServerResponse, status: number, body: string | undefined, he
   res.end(body)
 }
 
+/** The 2025 era's steps (see the file comment); each throws Refusal, answered by the endpoint. */
 export function createSessionEra(deps: SessionEraDeps) {
   const {sessions, logger, clock, limits} = deps
   const steps = createSessionSteps(deps)
@@ -123,6 +124,7 @@ export function createSessionEra(deps: SessionEraDeps) {
       maxUnsentBytes: limits.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES,
       onCut: (stream: number, unsent: number) =>
         logger.warn('SSE connection cut: the client is not reading (it can resume with Last-Event-ID)', {client_id: principal.clientId, stream, unsent_bytes: unsent}),
+      keepAliveMs: limits.sseKeepAliveMs ?? DEFAULT_SSE_KEEPALIVE_MS,
     }
     const session = new Session(principal, protocolVersion, capabilities, mux, buffers, clock.now(), admitted.id)
     mux.attach(session)

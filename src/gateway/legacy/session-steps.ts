@@ -18,6 +18,7 @@ export function sessionHeader(req: IncomingMessage): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
+/** The shared steps of the 2025 era, over its dependencies (sessions, policy, audit, clock). */
 export function createSessionSteps(deps: SessionEraDeps) {
   const {sessions, clock} = deps
 
