@@ -52,7 +52,7 @@ export interface EndpointDeps {
   sessions: SessionTable
   /**
    * Admits a new session of this principal under the session and child caps, and names the
-   * child (multiplexer) it goes to, started if need be; or says why not (gateway.ts).
+   * child (multiplexer) it goes to, started if need be; or says why not (admission.ts).
    */
   startSession(principal: Principal): Promise<SessionStart>
   /**

@@ -101,7 +101,7 @@ export function createSessionEra(deps: SessionEraDeps) {
     if (sessionHeader(req) !== undefined) throw invalidRequest('Invalid Request: initialize must not carry a session id')
     const params = paramsOf(msg) ?? {}
     const capabilities = declaredCapabilities(typeof params.capabilities === 'object' && params.capabilities !== null ? params.capabilities : {})
-    // Session and child caps (gateway.ts): a place is held from here until the session exists.
+    // Session and child caps (admission.ts): a place is held from here until the session exists.
     const admitted = await deps.startSession(principal)
     if (!admitted.ok) throw new Refusal(admitted.status, ErrorCode.InternalError, admitted.message, admitted.headers)
     const {mux} = admitted

@@ -36,7 +36,7 @@ export function createSessionSteps(deps: SessionEraDeps) {
     const found = sessions.find(id, principal.clientId)
     if (found === undefined || found.current.subject !== principal.subject) throw invalidRequest('Session not found', 404)
     found.lastActivity = clock.now()
-    // Revocation is judged on the latest token the session was used with (gateway.ts).
+    // Revocation is judged on the latest token the session was used with (revocation-watch.ts).
     found.current = principal
     return found
   }

@@ -5,7 +5,7 @@
  * first message is `notifications/subscriptions/acknowledged` with the filter the gateway
  * honours (types the child does not support are left out). Its resource subscriptions reach
  * the child as `resources/subscribe`, reference counted across sessions and listeners
- * (multiplexer.ts addListener). It ends when the client closes the stream, when its access is
+ * (child-subscriptions.ts). It ends when the client closes the stream, when its access is
  * revoked, or when the gateway stops (then with a graceful `complete` response, §Graceful
  * Closure). While idle it carries a keep-alive comment every `keepAliveMs` (sse.ts), so that a
  * proxy's idle read timeout does not cut it.
