@@ -47,6 +47,10 @@ export function errorResponse(id: JsonRpcId | null, code: number, message: strin
   return JSON.stringify({jsonrpc: '2.0', id, error})
 }
 
+/** errorResponse for an id kept JSON-encoded (as the gateway keeps its callers' ids), spliced in as is. */
+export const errorLine = (idJson: string, code: number, message: string): string =>
+  `{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify({code, message})}}`
+
 /**
  * How deep JSON from a client or a child may nest (objects and arrays; the top level is 1).
  * JSON.parse is iterative in V8, but JSON.stringify and every other walk over a value recurse:

@@ -5,34 +5,13 @@
  * whether the token holds the scopes that needs. The answers to requests pass the same policy on
  * the way back (the list filter, carried by the exchange; scope-guard.ts).
  */
-import {bearerChallenge} from '../http/challenge.js'
 import {ErrorCode, errorResponse, isId, isNotification, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage} from './json-rpc.js'
+import {insufficientScope, Refusal} from './refusal.js'
 import type {Principal} from '../principal/principal.js'
 import {InvalidParamsError, resolveTarget, type ResponseFilter, type ScopeGuard, type Target} from './scope-guard.js'
 
-/** An HTTP refusal of a message (its status, JSON-RPC code and headers), mapped to a response once, by the endpoint. */
-export class Refusal extends Error {
-  override readonly name = 'Refusal'
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-    /** For the audit trail, when the refusal is of a request the policy forbade. */
-    readonly forbidden?: {method: string; name: string},
-    /** The id of the refused request, where it could be read (2026-07-28 basic-index §Error responses); null otherwise. */
-    readonly id: JsonRpcId | null = null,
-    /** The JSON-RPC error's `data` (e.g. the `supported` versions of UnsupportedProtocolVersionError). */
-    readonly data?: unknown,
-  ) {
-    super(message)
-  }
-
-  /** The JSON-RPC error body of this refusal. */
-  body(): string {
-    return errorResponse(this.id, this.code, this.message, this.data)
-  }
-}
+// The endpoint's one error type (refusal.ts); re-exported for the era modules that import it from here.
+export {Refusal}
 
 export type Admitted =
   /** A request to forward; `filter` rewrites its response (list filtering). */
@@ -98,12 +77,5 @@ export function refuseScope(principal: Principal, guard: ScopeGuard, method: str
   }
   if (missing.length === 0) return
   const scope = [...new Set([...principal.scopes, ...required])].join(' ')
-  const description = `${target.kind.slice(0, -1)} ${target.name} needs scope ${missing.join(' ')}`
-  throw new Refusal(
-    403,
-    ErrorCode.InvalidRequest,
-    `Forbidden: ${description}`,
-    {'www-authenticate': bearerChallenge({error: 'insufficient_scope', scope, resource_metadata: resourceMetadataUrl, error_description: description})},
-    {method, name: target.name},
-  )
+  throw insufficientScope(scope, `${target.kind.slice(0, -1)} ${target.name} needs scope ${missing.join(' ')}`, resourceMetadataUrl, {method, name: target.name})
 }

@@ -59,14 +59,15 @@ export class Session implements Caller {
     readonly protocolVersion: ProtocolVersion,
     readonly capabilities: ClientCapabilities,
     readonly host: SessionHost,
-    buffers: {replayBufferEvents: number; maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void},
+    buffers: {replayBufferEvents: number; maxUnsentBytes: number; onCut?: (stream: number, unsentBytes: number) => void; keepAliveMs?: number},
     now: number,
     id: string = newSessionId(),
   ) {
     this.id = id
     this.replay = new ReplayBuffer(buffers.replayBufferEvents)
     this.buffers = buffers
-    this.standalone = new SseStream(0, this.replay, buffers.maxUnsentBytes, buffers.onCut)
+    // The GET stream is long-lived and often idle: it gets keep-alive comments (sse.ts).
+    this.standalone = new SseStream(0, this.replay, buffers.maxUnsentBytes, buffers.onCut, buffers.keepAliveMs ?? 0)
     this.streams.set(0, this.standalone)
     this.lastActivity = now
     this.current = principal

@@ -62,6 +62,20 @@ export function parseEventId(value: string | string[] | undefined): {stream: num
 
 export const DEFAULT_MAX_UNSENT_BYTES = 8 * 1024 * 1024
 
+/**
+ * How often (ms) an idle long-lived stream (a session's GET stream, a 2026 subscriptions/listen
+ * stream) gets a keep-alive comment: well under the idle read timeouts of common proxies
+ * (nginx proxy_read_timeout: 60 s), so that they do not cut a listener that has nothing to hear.
+ */
+export const DEFAULT_SSE_KEEPALIVE_MS = 15_000
+
+/**
+ * The keep-alive: an SSE comment line (HTML Living Standard §9.2.6 "Interpreting an event
+ * stream": a line starting with U+003A COLON is ignored by the client). Not an event: no id, not
+ * kept for replay.
+ */
+export const KEEPALIVE_FRAME = ': keep-alive\n\n'
+
 export class SseStream {
   private seq = 0
   private connection: ServerResponse | undefined
@@ -81,7 +95,12 @@ export class SseStream {
     private readonly maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES,
     /** Told when a connection was cut for not reading. */
     private readonly onCut?: (stream: number, unsentBytes: number) => void,
+    /** Every this many ms a keep-alive comment goes on the attached connection (KEEPALIVE_FRAME); 0: none. */
+    private readonly keepAliveMs = 0,
   ) {}
+
+  /** The keep-alive timer of the attached connection; cleared when the connection closes or the stream ends. */
+  private heartbeat: ReturnType<typeof setInterval> | undefined
 
   get attached(): boolean {
     return this.connection !== undefined
@@ -92,9 +111,30 @@ export class SseStream {
     if (!res.headersSent) res.writeHead(200, extraHeaders ? {...SSE_HEADERS, ...extraHeaders} : SSE_HEADERS)
     res.flushHeaders()
     this.connection = res
+    this.stopHeartbeat()
+    // A connection that is already gone will not close again: no timer for it.
+    if (this.keepAliveMs > 0 && !this.ended && !res.destroyed && !res.writableEnded) {
+      // Not unref'd: it lives exactly as long as its connection (cleared on close, on end() and
+      // when the connection is cut), so a leak would show (a daemon that does not exit).
+      this.heartbeat = setInterval(() => this.beat(res), this.keepAliveMs)
+    }
     res.once('close', () => {
-      if (this.connection === res) this.connection = undefined
+      if (this.connection !== res) return
+      this.connection = undefined
+      this.stopHeartbeat()
     })
+  }
+
+  /** One keep-alive comment, unless the connection has moved on or still holds unsent bytes (then it is not idle). */
+  private beat(res: ServerResponse): void {
+    if (this.connection !== res || res.writableLength > 0) return
+    res.write(KEEPALIVE_FRAME)
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat === undefined) return
+    clearInterval(this.heartbeat)
+    this.heartbeat = undefined
   }
 
   replayAfter(seq: number): void {
@@ -117,6 +157,7 @@ export class SseStream {
     res.write(frame)
     if (res.writableLength > this.maxUnsentBytes) {
       this.connection = undefined
+      this.stopHeartbeat()
       this.onCut?.(this.id, res.writableLength)
       res.destroy()
     }
@@ -125,6 +166,7 @@ export class SseStream {
   /** Ends the stream (and its connection, if one is attached). */
   end(): void {
     this.ended = true
+    this.stopHeartbeat()
     const res = this.connection
     this.connection = undefined
     res?.end()

@@ -5,9 +5,10 @@
  * first message is `notifications/subscriptions/acknowledged` with the filter the gateway
  * honours (types the child does not support are left out). Its resource subscriptions reach
  * the child as `resources/subscribe`, reference counted across sessions and listeners
- * (multiplexer.ts addListener). It ends when the client closes the stream, when its access is
+ * (child-subscriptions.ts). It ends when the client closes the stream, when its access is
  * revoked, or when the gateway stops (then with a graceful `complete` response, §Graceful
- * Closure).
+ * Closure). While idle it carries a keep-alive comment every `keepAliveMs` (sse.ts), so that a
+ * proxy's idle read timeout does not cut it.
  */
 import type {ServerResponse} from 'node:http'
 import type {Principal} from '../../principal/principal.js'
@@ -81,12 +82,14 @@ export class Listener implements ChangeListener {
     res: ServerResponse,
     private readonly onEnd: (listener: Listener) => void,
     maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES,
+    /** Keep-alive comment interval (ms) while the stream is idle (sse.ts); 0: none. */
+    keepAliveMs = 0,
   ) {
     if (!isId(id)) throw new Error('a listener needs a request id')
     this.idJson = JSON.stringify(id)
     this.uris = new Set(filter.resourceSubscriptions ?? [])
     for (const [key, method] of FLAGS) if (filter[key]) this.methods.add(method)
-    this.stream = new SseStream(1, undefined, maxUnsentBytes)
+    this.stream = new SseStream(1, undefined, maxUnsentBytes, undefined, keepAliveMs)
     this.stream.attach(res)
     res.once('close', () => this.end(false))
     this.send({jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: {_meta: {[SUBSCRIPTION_ID_META]: id}, notifications: filter}})

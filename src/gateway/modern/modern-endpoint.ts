@@ -52,6 +52,8 @@ export interface ModernDeps {
   logger: Logger
   listTtlMs?: number
   maxUnsentBytes?: number
+  /** Keep-alive comment interval (ms) of listen streams (sse.ts); 0 or absent: none. */
+  keepAliveMs?: number
 }
 
 const serverInfoJsons = new WeakMap<Multiplexer, string>()
@@ -158,7 +160,7 @@ export function createModernEra(deps: ModernDeps) {
     }
     await deps.canListen(principal)
     const agreed = honoured({...filter, ...(filter.resourceSubscriptions ? {resourceSubscriptions: uris} : {})}, mux.initResult?.capabilities as Record<string, unknown> | undefined)
-    const listener = new Listener(step.id, agreed, principal, mux, res, (l) => deps.removeListener(l), deps.maxUnsentBytes)
+    const listener = new Listener(step.id, agreed, principal, mux, res, (l) => deps.removeListener(l), deps.maxUnsentBytes, deps.keepAliveMs)
     if (!listener.ended) deps.addListener(listener)
   }
 

@@ -14,7 +14,7 @@
  * is one a conforming client drops from its list; the gateway checks nothing for it.
  *
  * The declarations come from the child's `tools/list`, cached per child and dropped on
- * `notifications/tools/list_changed` (multiplexer.ts toolHeaders).
+ * `notifications/tools/list_changed` (child-tools.ts).
  */
 import type {IncomingMessage} from 'node:http'
 import {ErrorCode, paramsOf, type JsonRpcMessage} from '../json-rpc.js'
