@@ -129,7 +129,12 @@ export class ChildRequests {
     if (!expired) return
     for (const p of expired) {
       ids.take(p.gid)
-      logger.warn('request to the MCP server timed out', {child: tag, method: p.method})
+      if (p.method === 'server/discover' && p.caller === undefined) {
+        // Silence on the probe is one of the spec's answers for a 2025 server (transports-stdio
+        // §Backward Compatibility), not a fault of the child's.
+        ids.expiredProbe = p.gid
+        logger.info('the MCP server did not answer server/discover in time: spoken to as a 2025 server', {child: tag})
+      } else logger.warn('request to the MCP server timed out', {child: tag, method: p.method})
       if (!p.onResponse) link.cancel(p.gid, 'timed out')
       this.deps.router.fail(p, ErrorCode.RequestTimeout, `the MCP server did not answer within ${this.deps.requestTimeoutMs} ms`)
     }

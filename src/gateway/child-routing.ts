@@ -60,7 +60,7 @@ export class ChildRouter {
     const tail = fastResponseId(line)
     if (tail !== undefined) {
       const p = ids.take(tail.id)
-      if (p === undefined) logger.warn('child answered an unknown or finished request; dropped', {child: tag, id: tail.id})
+      if (p === undefined) this.dropped(tail.id)
       else if (p.onResponse) p.onResponse(parseMessage(line) ?? {})
       else if (p.sent !== undefined && line.includes('"input_required"')) this.deps.relayOrRespond(p, parseMessage(line) ?? {})
       else this.respond(p, replaceTrailingId(line, tail.at, p.idJson))
@@ -95,6 +95,13 @@ export class ChildRouter {
     else this.deps.logger.debug('response for a client that has gone; dropped', {child: this.deps.tag, method: p.method})
   }
 
+  /** A response to no request in flight: a late answer to the timed-out probe is expected; anything else is the child's fault. */
+  private dropped(id: unknown): void {
+    const {ids, logger, tag} = this.deps
+    if (id === ids.expiredProbe) logger.info('the MCP server answered server/discover after its deadline; it stays spoken to as a 2025 server', {child: tag})
+    else logger.warn('child answered an unknown or finished request; dropped', {child: tag, id: typeof id === 'number' || typeof id === 'string' ? id : String(id)})
+  }
+
   /** Ends `p` with a JSON-RPC error of the gateway's (the gateway's own requests get it as their response). */
   fail(p: Pending, code: number, message: string): void {
     if (p.onResponse) p.onResponse({error: {code, message}})
@@ -103,10 +110,7 @@ export class ChildRouter {
 
   private response(msg: JsonRpcMessage): void {
     const p = typeof msg.id === 'number' ? this.deps.ids.take(msg.id) : undefined
-    if (p === undefined) {
-      this.deps.logger.warn('child answered an unknown or finished request; dropped', {child: this.deps.tag})
-      return
-    }
+    if (p === undefined) return this.dropped(msg.id)
     if (p.onResponse) return p.onResponse(msg)
     if (p.sent !== undefined) return this.deps.relayOrRespond(p, msg)
     responseToCaller(msg, p)

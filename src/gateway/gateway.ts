@@ -157,7 +157,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const now = clock.now()
     inputRequired.sweep(now)
     for (const s of sessions.idle(now)) {
-      logger.info('session expired', {client_id: s.clientId, session: s.id.slice(0, 8)})
+      logger.info('session expired', {client_id: s.clientId, session: s.tag})
       sessions.end(s)
     }
     children.sweep(now)

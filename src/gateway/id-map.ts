@@ -35,6 +35,12 @@ export interface Pending {
 export class IdMap {
   private next = 1
   private readonly pending = new Map<number, Pending>()
+  /**
+   * The id of the gateway's `server/discover` probe once it timed out: a legacy child may answer
+   * it late (or never), which is expected, not a fault (2026-07-28 transports-stdio §Backward
+   * Compatibility).
+   */
+  expiredProbe: number | undefined
 
   allocate(): number {
     const id = this.next++

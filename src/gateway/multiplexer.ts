@@ -234,7 +234,7 @@ export class Multiplexer implements SessionHost {
   forwardResponse(session: Session, msg: JsonRpcMessage): void {
     const answered = answerTarget(msg, session)
     if (answered === undefined) {
-      this.options.logger.warn('client answered a request it was not sent; dropped', {session: session.id.slice(0, 8)})
+      this.options.logger.warn('client answered a request it was not sent; dropped', {session: session.tag})
       return
     }
     if (isRelayedQuestion(answered.target)) return this.input.answer(session, answered.target, msg)

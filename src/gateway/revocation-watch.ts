@@ -53,7 +53,7 @@ export function createRevocationWatch(deps: RevocationWatchDeps): () => Promise<
       const why = await verdictOf(p)
       // The session may have moved on to a newer token meanwhile; judge that one next time.
       if (why === undefined || s.closed || s.current !== p) continue
-      logger.info('session ended: access revoked', {client_id: s.clientId, session: s.id.slice(0, 8), reason: why})
+      logger.info('session ended: access revoked', {client_id: s.clientId, session: s.tag, reason: why})
       sessions.end(s)
       ended.push(s)
     }

@@ -77,8 +77,12 @@ export class Session implements Caller {
     return this.principal.clientId
   }
 
+  /**
+   * The session in log lines: 8 characters of its random part (not the whole id, which is the
+   * session's handle; not its head, which on several nodes is the node id, the same for all).
+   */
   get tag(): string {
-    return this.id.slice(0, 8)
+    return this.id.slice(this.id.lastIndexOf('.') + 1).slice(0, 8)
   }
 
   openStream(): SseStream {

@@ -157,6 +157,7 @@ test('a 2025-only child still works; one silent on server/discover is spoken to 
   for (const [what, command] of [
     ['the v1 SDK test server (-32601 on discover)', testServerCommand()],
     ['a child silent on discover', misbehaving('discover-silent')],
+    ['a child that answers discover after the deadline', misbehaving('discover-late')],
   ] as const) {
     const h = await startHarness(t, {command, limits: {discoverTimeoutMs: 300, sweepIntervalMs: 50}})
     const modern = await connectV2(t, h.url, await h.token('alice'))
@@ -164,6 +165,17 @@ test('a 2025-only child still works; one silent on server/discover is spoken to 
     assert.equal(textOf(await modern.callTool({name: 'echo', arguments: {text: 'a'}})), 'a', what)
     assert.equal(textOf(await legacy.callTool({name: 'echo', arguments: {text: 'b'}})), 'b', what)
     assert.equal(childSpeaks2026(h), 0, `${what}: spoken to in 2025`)
+    if (what.includes('after the deadline')) {
+      // The late answer is expected of a slow 2025 server: info lines, never a warning.
+      const deadline = Date.now() + 10_000
+      while (!h.logger.lines.some((l) => /answered server\/discover after its deadline/.test(l.message)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(h.logger.lines.some((l) => l.level === 'info' && /answered server\/discover after its deadline/.test(l.message)), `${what}: the late answer is noted`)
+    }
+    if (!what.includes('v1 SDK')) {
+      assert.ok(h.logger.lines.some((l) => l.level === 'info' && /did not answer server\/discover in time/.test(l.message)), `${what}: the probe's timeout is noted`)
+    }
+    const warnings = h.logger.lines.filter((l) => l.level === 'warn')
+    assert.deepEqual(warnings.map((l) => l.message), [], `${what}: a 2025 server's silence on the probe is not a fault`)
   }
 })
 

@@ -112,3 +112,16 @@ test('real daemon: oauth-generate-client --max-sessions and oauth-server --max-s
   const bad = await generateClient(dataDir, ['--name', 'bad', '--max-sessions', '0']).catch((error: Error) => error)
   assert.ok(bad instanceof Error && /session cap/.test(bad.message))
 })
+
+test('log lines name each session by its own random part, not by the node id every session id starts with', async (t) => {
+  // On several nodes a session id is `<node id>.<random>` (README, several daemons); its first
+  // eight characters were the node's, so every "session started" line looked the same.
+  const h = await startHarness(t, {nodeId: 'nodeAAAA'})
+  const token = await h.token('alice')
+  const ids = [(await tryInit(h.url.href, token)).session, (await tryInit(h.url.href, token)).session]
+  assert.ok(ids.every((id) => id?.startsWith('nodeAAAA.')), String(ids))
+  const tags = h.logger.lines.filter((l) => l.message === 'session started').map((l) => String(l.fields.session))
+  assert.equal(tags.length, 2)
+  assert.notEqual(tags[0], tags[1])
+  for (const [i, tag] of tags.entries()) assert.ok(ids[i]!.split('.')[1]!.startsWith(tag) && tag.length === 8, `${tag} is part of ${ids[i]}`)
+})

@@ -129,7 +129,7 @@ export function createSessionEra(deps: SessionEraDeps) {
     const session = new Session(principal, protocolVersion, capabilities, mux, buffers, clock.now(), admitted.id)
     mux.attach(session)
     admitted.commit(session)
-    logger.info('session started', {client_id: principal.clientId, session: session.id.slice(0, 8), protocol: protocolVersion})
+    logger.info('session started', {client_id: principal.clientId, session: session.tag, protocol: protocolVersion})
     reply(res, 200, JSON.stringify({jsonrpc: '2.0', id: msg.id, result: {...init, protocolVersion}}), {'mcp-session-id': session.id})
   }
 
@@ -148,7 +148,7 @@ export function createSessionEra(deps: SessionEraDeps) {
   function del(req: IncomingMessage, res: ServerResponse, principal: Principal): void {
     const session = steps.lookup(req, principal)
     sessions.end(session)
-    logger.info('session ended by the client', {client_id: principal.clientId, session: session.id.slice(0, 8)})
+    logger.info('session ended by the client', {client_id: principal.clientId, session: session.tag})
     reply(res, 200, undefined)
   }
 
