@@ -44,6 +44,7 @@ import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
 import {packageVersion, publishDaemon} from './daemon/publish.js'
 import {startHeartbeat} from './daemon/heartbeat.js'
+import {watchStoreHealth} from './daemon/store-health.js'
 import {checkNodeId, newNodeId} from './daemon/node-id.js'
 import {rememberWarnings} from './daemon/recent-warnings.js'
 import {buildStatusReport, type StatusReport} from './daemon/status-report.js'
@@ -271,8 +272,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         ? {requestStateKey: new Uint8Array(hkdfSync('sha256', readKeyEncryptionKey(options.keyEncryptionKeyFile), 'gatehouse', 'gatehouse requestState v1', 32))}
         : {}),
       // A token refused at /mcp (401 invalid_token) is audited, naming its client when it verified.
-      verifier: reportingRefusals(verifier, ({clientId, reason}) =>
-        audit.record({event: 'token.refused', clientId, method: 'bearer', outcome: 'invalid_token', detail: {endpoint: '/mcp', reason}}),
+      verifier: reportingRefusals(verifier, ({clientId, reason, outcome}) =>
+        audit.record({event: 'token.refused', clientId, method: 'bearer', outcome, detail: {endpoint: '/mcp', reason}}),
       ),
       resource: resources,
       viewFor: (req) => resourceView(views.forHost(req.headers.host), slashSuffixed(req.url)),
@@ -374,6 +375,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => clearInterval(maintenance))
 
     const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    // Whether the store answers, for `gatehouse status` (src/daemon/store-health.ts).
+    const storeHealth = watchStoreHealth({store, clock, logger})
+    cleanup.unshift(() => storeHealth.close())
     // This node's heartbeat row: `gatehouse status` lists the live nodes on the store.
     const heartbeat = await startHeartbeat({store, clock, logger, node: {id: nodeId, url, host: hostname(), pid: process.pid, version: packageVersion(), startedAt}})
     cleanup.unshift(() => heartbeat.close())
@@ -395,6 +399,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           record,
           clock,
           store: store.describe(),
+          storeHealth,
+          activeKid: () => keyring.signer()?.kid ?? null,
           node: nodeId,
           nodes: () => heartbeat.live(),
           keyStorage,
@@ -402,6 +408,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           client: (id) => clients.get(id),
           gateway,
         activity,
+        audit: () => audit.backlog(),
         warnings: () => logger.recent(),
       })
     }
