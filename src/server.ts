@@ -150,7 +150,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const cleanup: Array<() => Promise<void> | void> = [() => lock.release()]
   let store: Awaited<ReturnType<typeof openStore>>
   try {
-    store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, clock})
+    store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, keyEncryptionKeyFile: options.keyEncryptionKeyFile, clock})
   } catch (error) {
     lock.release()
     throw error
