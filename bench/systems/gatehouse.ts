@@ -118,10 +118,20 @@ export function tokenHeaders(c: Credentials): Record<string, string> {
   return {authorization: basicAuth(c.client_id, c.client_secret), 'content-type': 'application/x-www-form-urlencoded'}
 }
 
-export async function fetchToken(port: number, c: Credentials): Promise<string> {
+/**
+ * A token for `c`. The daemon listens before it is ready (it needs its port for the issuer) and
+ * answers 503 until its child has started; on a busy machine that can outlast waitForPort, so a
+ * 503 is asked again, for up to `timeoutMs`.
+ */
+export async function fetchToken(port: number, c: Credentials, timeoutMs = 30000): Promise<string> {
   const p = pool(port, 1)
+  const deadline = Date.now() + timeoutMs
   try {
-    return checkTokenReply(await post(p.conn(0), TOKEN_PATH, tokenHeaders(c), TOKEN_BODY))
+    for (;;) {
+      const r = await post(p.conn(0), TOKEN_PATH, tokenHeaders(c), TOKEN_BODY)
+      if (r.status !== 503 || Date.now() > deadline) return checkTokenReply(r)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   } finally {
     p.close()
   }
