@@ -40,6 +40,7 @@ import {SessionTable} from './sessions.js'
 import {InputRequiredStore} from './modern/input-required.js'
 import type {Listener} from './modern/listen.js'
 import {createModernEra} from './modern/modern-endpoint.js'
+import type {RetryForwarder} from './retry-forward.js'
 import {Refusal} from './policy-step.js'
 import {ErrorCode} from './json-rpc.js'
 
@@ -115,6 +116,8 @@ export interface GatewayOptions {
   parentEnv?: NodeJS.ProcessEnv
   /** The key that seals 2026 requestState values (32+ bytes); default 32 random bytes made at start. */
   requestStateKey?: Uint8Array
+  /** Several nodes: forwards a multi round-trip retry to the node holding its request (retry-forward.ts). */
+  forwardRetry?: RetryForwarder
 }
 
 export interface Gateway {
@@ -206,6 +209,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** Parked 2026 requests waiting for their client's input (modern/input-required.ts). */
   const inputRequired = new InputRequiredStore({
     key: options.requestStateKey ?? randomBytes(32),
+    nodeId: options.nodeId,
     clock,
     logger,
     ttlMs: limits.inputRequiredTtlMs,
@@ -380,6 +384,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     onRequest: options.onRequest,
     childFor,
     inputRequired,
+    forwardRetry: options.forwardRetry,
     clock,
     logger,
     maxUnsentBytes: limits.maxUnsentBytes,

@@ -25,11 +25,12 @@ import {MODERN_VERSIONS} from '../protocol-version.js'
 import {resolveTarget, type ScopeGuard} from '../scope-guard.js'
 import {readEnvelope, SERVER_INFO_META, type Envelope} from './envelope.js'
 import {checkStandardHeaders, NAME_SOURCE} from './header-check.js'
-import type {InputRequiredStore} from './input-required.js'
+import {ParkedElsewhere, type InputRequiredStore} from './input-required.js'
 import {honoured, Listener, readFilter} from './listen.js'
 import {ModernCall} from './modern-call.js'
 import {checkParamHeaders} from './tool-headers.js'
 import {shaperFor} from './result-shape.js'
+import {FORWARDED_BY, type RetryForwarder} from '../retry-forward.js'
 
 /** ttlMs of list results and server/discover: list changes reach listeners at once anyway. */
 export const DEFAULT_LIST_TTL_MS = 60_000
@@ -52,6 +53,8 @@ export interface ModernDeps {
   logger: Logger
   listTtlMs?: number
   maxUnsentBytes?: number
+  /** Sends a retry whose parked request is on another node there, and relays its answer (src/gateway/retry-forward.ts). */
+  forwardRetry?: RetryForwarder
 }
 
 const serverInfoJsons = new WeakMap<Multiplexer, string>()
@@ -116,7 +119,13 @@ export function createModernEra(deps: ModernDeps) {
     if (step.method === 'subscriptions/listen') return listen(res, principal, msg, step, mux)
     // transports-streamable-http §Custom Headers from Tool Parameters: Mcp-Param-* as the tool declares them.
     if (step.method === 'tools/call' && typeof original === 'string') checkParamHeaders(req, msg, (await mux.toolHeaders()).get(original))
-    call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
+    try {
+      call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
+    } catch (error) {
+      // Forwarded once at most: a retry that was forwarded here and is not parked here is refused.
+      if (error instanceof ParkedElsewhere && deps.forwardRetry && req.headers[FORWARDED_BY] === undefined) return deps.forwardRetry(error, req, res, JSON.stringify(msg))
+      throw error
+    }
   }
 
   function audit(res: ServerResponse, principal: Principal, step: Admitted & {kind: 'request' | 'answer'}, started: number) {
