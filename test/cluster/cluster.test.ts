@@ -247,6 +247,23 @@ test('a 2026-07-28 multi round-trip retry that reaches another node is forwarded
   assert.deepEqual(questions, ['q1', 'q2', 'q3', 'q4'])
   // The forwarding node logged nothing alarming; the holders answered.
   for (const n of nodes) assert.doesNotMatch(n.stderr(), /could not be forwarded/)
+
+  // Audited once, by the node that ran each request: 4 raw requests + the claimed one, and the
+  // SDK's 4 calls with their 4 retries. Every node's audit writer is drained first (status).
+  for (const n of nodes) {
+    for (let i = 0; ; i++) {
+      const st = await runBin('run', ['status', '--json'], {dataDir: n.dataDir, env})
+      if ((JSON.parse(st.stdout) as {audit: {pending: number}}).audit.pending === 0) break
+      assert.ok(i < 50, 'the audit writer did not drain')
+    }
+  }
+  const trail = await cli('run', ['audit', '--client-id', agent.id, '--json'])
+  assert.equal(trail.code, 0, trail.stderr)
+  const calls = (JSON.parse(trail.stdout) as Array<{event: string; outcome: string; method: string}>).filter((e) => e.event === 'mcp.request' && e.method === 'tools/call')
+  assert.deepEqual(
+    {ok: calls.filter((e) => e.outcome === 'ok').length, error: calls.filter((e) => e.outcome === 'error').length},
+    {ok: 3 + 8, error: 2},
+  )
 })
 
 test('MCP sessions: an id names its node; the balancer keeps it there; another node answers 404; one node killed under load loses nothing answered with success', async (t) => {

@@ -57,6 +57,9 @@ export interface ModernDeps {
   forwardRetry?: RetryForwarder
 }
 
+/** Responses relayed from the node that ran the request (a forwarded retry): audited there. */
+const forwarded = new WeakSet<ServerResponse>()
+
 const serverInfoJsons = new WeakMap<Multiplexer, string>()
 
 export function createModernEra(deps: ModernDeps) {
@@ -123,7 +126,11 @@ export function createModernEra(deps: ModernDeps) {
       call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
     } catch (error) {
       // Forwarded once at most: a retry that was forwarded here and is not parked here is refused.
-      if (error instanceof ParkedElsewhere && deps.forwardRetry && req.headers[FORWARDED_BY] === undefined) return deps.forwardRetry(error, req, res, JSON.stringify(msg))
+      if (error instanceof ParkedElsewhere && deps.forwardRetry && req.headers[FORWARDED_BY] === undefined) {
+        // Audited by the node that runs it, not twice.
+        forwarded.add(res)
+        return deps.forwardRetry(error, req, res, JSON.stringify(msg))
+      }
       throw error
     }
   }
@@ -131,9 +138,10 @@ export function createModernEra(deps: ModernDeps) {
   function audit(res: ServerResponse, principal: Principal, step: Admitted & {kind: 'request' | 'answer'}, started: number) {
     if (!deps.onRequest) return
     const report = deps.onRequest
-    res.once('close', () =>
-      report({principal, sessionId: null, method: step.method, name: step.target?.name ?? null, outcome: res.statusCode >= 400 ? 'error' : 'ok', durationMs: clock.now() - started}),
-    )
+    res.once('close', () => {
+      if (forwarded.has(res)) return
+      report({principal, sessionId: null, method: step.method, name: step.target?.name ?? null, outcome: res.statusCode >= 400 ? 'error' : 'ok', durationMs: clock.now() - started})
+    })
   }
 
   /** server/discover (2026-07-28 server-discover): the child's identity and capabilities, the modern versions served. */
