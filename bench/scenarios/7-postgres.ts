@@ -23,7 +23,7 @@ import {tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {runLoad, type LoadResult} from '../lib/loadgen.js'
 import {ECHO_CHILD} from '../lib/children.js'
 import {medianRatio, medianRound} from '../lib/stats.js'
-import {BIN, ensureBuilt, fetchToken, gatehouseGateway, gatehouseTokens, newDataDir, TOKEN_BODY, TOKEN_PATH, tokenHeaders, type Credentials} from '../systems/gatehouse.js'
+import {BIN, ensureBuilt, fetchToken, gatehouseGateway, gatehouseTokens, newDataDir, waitReady, TOKEN_BODY, TOKEN_PATH, tokenHeaders, type Credentials} from '../systems/gatehouse.js'
 import type {Gateway, TokenServer} from '../systems/types.js'
 import {gatewaySubject, modernSubject, type Subject} from './2-toolcall.js'
 
@@ -46,6 +46,7 @@ async function pgDaemon(shared: Shared): Promise<{port: number; pid: number; out
   const port = await freePort()
   const proc = start(NODE, [BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', newDataDir(), '--issuer', 'http://127.0.0.1:1'], {env: shared.env})
   await waitForPort(port, proc, 30000)
+  await waitReady(port, proc)
   return {port, pid: proc.pid, output: () => proc.output(), stop: () => proc.stop()}
 }
 
@@ -55,6 +56,7 @@ async function pgGateway(shared: Shared, creds: Credentials): Promise<Gateway> {
   const port = await freePort()
   const proc = start(NODE, [BIN('oauth-server'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', newDataDir(), '--', ...ECHO_CHILD.argv], {env: shared.env})
   await waitForPort(port, proc, 30000)
+  await waitReady(port, proc)
   return {name: 'gatehouse', port, pid: proc.pid, path: '/mcp', bearer: await fetchToken(port, creds), stop: () => proc.stop()}
 }
 
@@ -195,7 +197,7 @@ export async function postgresStore(ctx: Context): Promise<ScenarioResult> {
   const callRatio = (era: string) => medianRatio((calls.get(`postgresql, ${era}`) ?? []).map((x) => x.cpuPerCall), (calls.get(`sqlite, ${era}`) ?? []).map((x) => x.cpuPerCall))
   if ([...best.values()].some((x) => otherLoad(x) > 0.1)) notes.unshift('WARNING: other processes used CPU during the runs; figures are depressed')
   return {
-    id: '7',
+    id: '8',
     title: `Several nodes: token issuance (${CONCURRENCY} connections) and a gated tool call on PostgreSQL beside SQLite, revocation across nodes`,
     tables: [
       {
@@ -219,8 +221,8 @@ export async function postgresStore(ctx: Context): Promise<ScenarioResult> {
     ],
     notes,
     targets: [
-      target('7', 'revoked client refused on another node, p99', '< 1 s', lat.p99, (v) => v < 1000, (v) => `${fmt.ms(v)} ms`),
-      target('7', 'postgresql tokens/s vs sqlite', '>= 0.8x', onPg.rps / onSqlite.rps, (v) => v >= 0.8, (v) => `${v.toFixed(2)}x`),
+      target('8', 'revoked client refused on another node, p99', '< 1 s', lat.p99, (v) => v < 1000, (v) => `${fmt.ms(v)} ms`),
+      target('8', 'postgresql tokens/s vs sqlite', '>= 0.8x', onPg.rps / onSqlite.rps, (v) => v >= 0.8, (v) => `${v.toFixed(2)}x`),
       ...(['2025 session', '2026 stateless'] as const).map((era) =>
         withNoise(
           target('8', `gated call (${era}) server CPU on postgresql, db included, vs sqlite`, '<= 1.25x', callRatio(era), (v) => v <= 1.25, (v) => `${v.toFixed(2)}x`, '14'),

@@ -2,8 +2,8 @@ import {existsSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ECHO_ARGV, NODE, ROOT} from '../lib/paths.js'
-import {freePort, runSync, start, waitForPort} from '../lib/proc.js'
-import {basicAuth, checkTokenReply, pool, post} from '../lib/http.js'
+import {freePort, runSync, start, waitForPort, type Started} from '../lib/proc.js'
+import {basicAuth, checkTokenReply, get, pool, post} from '../lib/http.js'
 import {ECHO_CHILD, type ChildSpec} from '../lib/children.js'
 import type {Gateway, System, TokenServer} from './types.js'
 
@@ -108,6 +108,7 @@ export async function startDaemon(dataDir: string, isolation?: string, child: st
   if (child) args.push('--', ...child)
   const proc = start(NODE, args, {env: env()})
   await waitForPort(port, proc, 30000)
+  await waitReady(port, proc)
   return {port, pid: proc.pid, dataDir, stop: () => proc.stop()}
 }
 
@@ -118,18 +119,28 @@ export function tokenHeaders(c: Credentials): Record<string, string> {
   return {authorization: basicAuth(c.client_id, c.client_secret), 'content-type': 'application/x-www-form-urlencoded'}
 }
 
+export async function fetchToken(port: number, c: Credentials): Promise<string> {
+  const p = pool(port, 1)
+  try {
+    return checkTokenReply(await post(p.conn(0), TOKEN_PATH, tokenHeaders(c), TOKEN_BODY))
+  } finally {
+    p.close()
+  }
+}
+
 /**
- * A token for `c`. The daemon listens before it is ready (it needs its port for the issuer) and
- * answers 503 until its child has started; on a busy machine that can outlast waitForPort, so a
- * 503 is asked again, for up to `timeoutMs`.
+ * Waits until a daemon that listens also serves. It listens before it is ready (it needs its
+ * port for the issuer) and answers 503 until its store, keys and child are up; on a busy machine
+ * that outlasts waitForPort. `GET /healthz` answers 200 once it serves. Bounded by `timeoutMs`.
  */
-export async function fetchToken(port: number, c: Credentials, timeoutMs = 30000): Promise<string> {
+export async function waitReady(port: number, started: Started, timeoutMs = 30000): Promise<void> {
   const p = pool(port, 1)
   const deadline = Date.now() + timeoutMs
   try {
     for (;;) {
-      const r = await post(p.conn(0), TOKEN_PATH, tokenHeaders(c), TOKEN_BODY)
-      if (r.status !== 503 || Date.now() > deadline) return checkTokenReply(r)
+      const r = await get(p.conn(0), '/healthz').catch(() => undefined)
+      if (r?.status === 200) return
+      if (Date.now() > deadline) throw new Error(`gatehouse on port ${port} did not become ready within ${timeoutMs} ms: ${started.output().slice(-2000)}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   } finally {
