@@ -43,7 +43,9 @@ import {loadUserDirectory} from './users/user-directory.js'
 import {createActivityTracker} from './daemon/activity.js'
 import {acquireDaemonLock} from './daemon/daemon-lock.js'
 import {packageVersion, publishDaemon} from './daemon/publish.js'
-import {startHeartbeat} from './daemon/heartbeat.js'
+import {NODE_GONE_AFTER_MS, startHeartbeat} from './daemon/heartbeat.js'
+import {createRetryForwarder} from './gateway/retry-forward.js'
+import {watchStoreHealth} from './daemon/store-health.js'
 import {checkNodeId, newNodeId} from './daemon/node-id.js'
 import {rememberWarnings} from './daemon/recent-warnings.js'
 import {buildStatusReport, type StatusReport} from './daemon/status-report.js'
@@ -88,6 +90,12 @@ export interface ServerOptions {
   isolation?: Isolation
   /** This node's name (--node-id): MCP session ids start with it; default random per start. */
   nodeId?: string | undefined
+  /**
+   * The base URL other nodes reach this one at (--node-url), advertised in its heartbeat row: a
+   * multi round-trip retry that reaches another node is forwarded here. Default: where it
+   * listens, with the machine's host name when it listens on every address (0.0.0.0, ::).
+   */
+  nodeUrl?: string | undefined
   /** KEY=VALUE pairs passed to children. */
   childEnv?: Record<string, string>
   gateway?: Partial<GatewayLimits>
@@ -143,6 +151,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const host = options.host ?? defaults.host
   const limits = {...defaultHttpLimits, ...options.http}
   const nodeId = options.nodeId !== undefined ? checkNodeId(options.nodeId) : newNodeId()
+  if (options.nodeUrl !== undefined && !/^https?:$/.test(URL.parse(options.nodeUrl)?.protocol ?? '')) {
+    throw new GatehouseError('INVALID_INPUT', `--node-url must be an http:// or https:// URL (got ${JSON.stringify(options.nodeUrl.slice(0, 100))})`)
+  }
   const tls = options.tls ? {cert: readTlsFile(options.tls.certFile, 'certificate'), key: readTlsFile(options.tls.keyFile, 'key')} : undefined
 
   // One daemon per data dir: a second one stops here, naming the first (src/daemon/daemon-lock.ts).
@@ -150,7 +161,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const cleanup: Array<() => Promise<void> | void> = [() => lock.release()]
   let store: Awaited<ReturnType<typeof openStore>>
   try {
-    store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, clock})
+    store = await openStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, postgres: options.postgres, keyEncryptionKeyFile: options.keyEncryptionKeyFile, clock})
   } catch (error) {
     lock.release()
     throw error
@@ -263,8 +274,21 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       {method: 'GET', path: '/oauth/info', cors: 'public', handler: createInfoEndpoint({verifier})},
       ...interactive.routes,
     ]
+    const gatewayLimits = {...defaultGatewayLimits, ...options.gateway}
     const gateway = createGateway({
       nodeId,
+      // Several nodes: a multi round-trip retry that reaches this node while another holds its
+      // request is forwarded there, at the URL that node advertises in its heartbeat row.
+      ...(shared
+        ? {
+            forwardRetry: createRetryForwarder({
+              selfId: nodeId,
+              nodeUrl: async (id) => (await store.nodes.live(clock.now() - NODE_GONE_AFTER_MS)).find((n) => n.id === id && n.id !== nodeId)?.url,
+              logger,
+              timeoutMs: gatewayLimits.requestTimeoutMs ?? 5 * 60_000,
+            }),
+          }
+        : {}),
       // Several nodes: one requestState key for all (a multi round-trip request may be resumed on
       // another node), derived from the key-encryption key every node is given (HKDF, RFC 5869;
       // its own label, so it is never the key that seals the signing keys). One node: random.
@@ -272,8 +296,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         ? {requestStateKey: new Uint8Array(hkdfSync('sha256', readKeyEncryptionKey(options.keyEncryptionKeyFile), 'gatehouse', 'gatehouse requestState v1', 32))}
         : {}),
       // A token refused at /mcp (401 invalid_token) is audited, naming its client when it verified.
-      verifier: reportingRefusals(verifier, ({clientId, reason}) =>
-        audit.record({event: 'token.refused', clientId, method: 'bearer', outcome: 'invalid_token', detail: {endpoint: '/mcp', reason}}),
+      verifier: reportingRefusals(verifier, ({clientId, reason, outcome}) =>
+        audit.record({event: 'token.refused', clientId, method: 'bearer', outcome, detail: {endpoint: '/mcp', reason}}),
       ),
       resource: resources,
       viewFor: (req) => resourceView(views.forHost(req.headers.host), slashSuffixed(req.url)),
@@ -304,7 +328,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       dataDir: options.dataDir,
       isolation: options.isolation ?? 'client',
       env: options.childEnv ?? {},
-      limits: {...defaultGatewayLimits, ...options.gateway},
+      limits: gatewayLimits,
       logger,
       clock,
     })
@@ -376,8 +400,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     cleanup.unshift(() => clearInterval(maintenance))
 
     const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    // Whether the store answers, for `gatehouse status` (src/daemon/store-health.ts).
+    const storeHealth = watchStoreHealth({store, clock, logger})
+    cleanup.unshift(() => storeHealth.close())
     // This node's heartbeat row: `gatehouse status` lists the live nodes on the store.
-    const heartbeat = await startHeartbeat({store, clock, logger, node: {id: nodeId, url, host: hostname(), pid: process.pid, version: packageVersion(), startedAt}})
+    const advertised = options.nodeUrl ?? (host === '0.0.0.0' || host === '::' ? `${tls ? 'https' : 'http'}://${hostname()}:${port}` : url)
+    const heartbeat = await startHeartbeat({store, clock, logger, node: {id: nodeId, url: advertised, host: hostname(), pid: process.pid, version: packageVersion(), startedAt}})
     cleanup.unshift(() => heartbeat.close())
     // The runtime record and the owner-only status socket (src/daemon/publish.ts); removed first on close.
     const published = await publishDaemon({
@@ -397,6 +425,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           record,
           clock,
           store: store.describe(),
+          storeHealth,
+          activeKid: () => keyring.signer()?.kid ?? null,
           node: nodeId,
           nodes: () => heartbeat.live(),
           keyStorage,
@@ -404,6 +434,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
           client: (id) => clients.get(id),
           gateway,
         activity,
+        audit: () => audit.backlog(),
         warnings: () => logger.recent(),
         users: () => store.users.list(),
       })

@@ -28,7 +28,7 @@ const CONCURRENCY = 32
 const DIRECT = 'direct stdio (child alone)'
 const GATEHOUSE_2026 = 'gatehouse (2026-07-28, stateless)'
 
-interface Subject {
+export interface Subject {
   name: string
   /** Root of the process tree whose CPU is counted (gateway plus child). */
   pid: number
@@ -42,7 +42,7 @@ interface Run extends LoadResult {
   processes: number
 }
 
-async function gatewaySubject(g: Gateway, child: ChildSpec): Promise<Subject> {
+export async function gatewaySubject(g: Gateway, child: ChildSpec): Promise<Subject> {
   const p = pool(g.port, CONCURRENCY)
   const s = new McpHttpSession(p, g.path, g.bearer, child)
   await s.initialize()
@@ -65,7 +65,7 @@ async function gatewaySubject(g: Gateway, child: ChildSpec): Promise<Subject> {
  * and client info in `_meta`, Mcp-Method/Mcp-Name headers), on the same daemon and child as the
  * 2025 session subject.
  */
-async function modernSubject(g: Gateway, child: ChildSpec): Promise<Subject> {
+export async function modernSubject(g: Gateway, child: ChildSpec): Promise<Subject> {
   const p = pool(g.port, CONCURRENCY)
   const V = '2026-07-28'
   const meta = {'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': {name: 'gatehouse-bench', version: '1.0.0'}, 'io.modelcontextprotocol/clientCapabilities': {}}

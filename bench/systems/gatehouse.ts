@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync} from
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ECHO_ARGV, NODE, ROOT} from '../lib/paths.js'
-import {freePort, runSync, start, waitForPort} from '../lib/proc.js'
+import {freePort, runSync, start, waitForPort, type Started} from '../lib/proc.js'
 import {basicAuth, checkTokenReply, get, pool, post} from '../lib/http.js'
 import {ECHO_CHILD, type ChildSpec} from '../lib/children.js'
 import type {Gateway, System, TokenServer} from './types.js'
@@ -112,28 +112,8 @@ export async function startDaemon(dataDir: string, isolation?: string, child: st
   if (child) args.push('--', ...child)
   const proc = start(NODE, args, {env: env()})
   await waitForPort(port, proc, 30000)
-  await waitForHealth(port, 30000)
+  await waitReady(port, proc)
   return {port, pid: proc.pid, dataDir, stop: () => proc.stop()}
-}
-
-/**
- * The daemon listens before its routes are wired (it needs the real port for its issuer) and
- * answers 503 until then; under the profiler that window is long enough for the first request
- * to meet it. Waits for `GET /healthz` to answer 200.
- */
-async function waitForHealth(port: number, timeoutMs: number): Promise<void> {
-  const p = pool(port, 1)
-  try {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const r = await get(p.conn(0), '/healthz')
-      if (r.status === 200) return
-      if (Date.now() > deadline) throw new Error(`the daemon on port ${port} answered /healthz ${r.status} for ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  } finally {
-    p.close()
-  }
 }
 
 export const TOKEN_PATH = '/oauth/token'
@@ -147,6 +127,26 @@ export async function fetchToken(port: number, c: Credentials): Promise<string> 
   const p = pool(port, 1)
   try {
     return checkTokenReply(await post(p.conn(0), TOKEN_PATH, tokenHeaders(c), TOKEN_BODY))
+  } finally {
+    p.close()
+  }
+}
+
+/**
+ * Waits until a daemon that listens also serves. It listens before it is ready (it needs its
+ * port for the issuer) and answers 503 until its store, keys and child are up; on a busy machine
+ * that outlasts waitForPort. `GET /healthz` answers 200 once it serves. Bounded by `timeoutMs`.
+ */
+export async function waitReady(port: number, started: Started, timeoutMs = 30000): Promise<void> {
+  const p = pool(port, 1)
+  const deadline = Date.now() + timeoutMs
+  try {
+    for (;;) {
+      const r = await get(p.conn(0), '/healthz').catch(() => undefined)
+      if (r?.status === 200) return
+      if (Date.now() > deadline) throw new Error(`gatehouse on port ${port} did not become ready within ${timeoutMs} ms: ${started.output().slice(-2000)}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   } finally {
     p.close()
   }

@@ -17,6 +17,7 @@ export interface StoreFlags {
   'database-ssl-mode'?: string | undefined
   'database-ca-file'?: string | undefined
   'database-pool-size'?: number | undefined
+  'key-encryption-key-file'?: string | undefined
 }
 
 /** The store configuration the global flags describe (the daemon's and every command's). */
@@ -25,6 +26,8 @@ export function storeConfig(flags: StoreFlags, clock: Clock): StoreConfig {
     dataDir: resolveDataDir(flags['data-dir']),
     databaseUrl: flags['database-url'] || undefined,
     postgres: {sslMode: flags['database-ssl-mode'] as SslMode | undefined, caFile: flags['database-ca-file'], poolMax: flags['database-pool-size']},
+    // Checked against the database as it opens: a wrong key is refused by every command alike.
+    keyEncryptionKeyFile: flags['key-encryption-key-file'] || undefined,
     clock,
   }
 }
@@ -65,7 +68,7 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
     'key-encryption-key-file': Flags.string({
-      description: 'File with 32 random bytes, base64: the key under which private signing keys are sealed in PostgreSQL. Required with --database-url; every node gets the same file.',
+      description: 'File with 32 random bytes, base64: the key under which private signing keys are sealed in PostgreSQL. Required with --database-url by the daemon and keys rotate; every node gets the same file. Any command given it checks it against the database first (a wrong key: exit 14, nothing written).',
       env: 'GATEHOUSE_KEY_ENCRYPTION_KEY_FILE',
       helpGroup: 'GLOBAL',
     }),

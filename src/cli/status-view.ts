@@ -24,9 +24,19 @@ export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
     `${c.green('●')} running  ${c.bold(String(s.url))}  pid ${s.pid}  version ${s.version}  up ${duration(s.uptime_seconds)}`,
     `  issuer   ${s.issuer}`,
   ]
-  if (s.store) lines.push(`  store    ${s.store.kind} ${s.store.location}`)
+  if (s.store) {
+    const st = s.store as {kind: string; location: string; reachable?: boolean; since?: string; last_error?: string | null; last_error_at?: string | null}
+    if (st.reachable === false) {
+      lines.push(`  store    ${st.kind} ${st.location}  ${c.red(`UNREACHABLE since ${st.since}`)}`)
+      lines.push(c.red(`    last error: ${safe(st.last_error ?? '-')}`))
+    } else {
+      lines.push(`  store    ${st.kind} ${st.location}${st.reachable ? `  reachable${st.since ? ` since ${st.since}` : ''}` : ''}`)
+      if (st.last_error) lines.push(c.dim(`    last error ${st.last_error_at ?? ''}: ${safe(st.last_error)}`))
+    }
+  }
   if (s.node) lines.push(`  node     ${safe(s.node.id)}`)
   const others = ((s.nodes ?? []) as Array<{id: string; url: string; host: string; pid: number; version: string; seen_seconds_ago: number; self: boolean}>).filter((n) => !n.self)
+  if (s.store?.reachable === false) lines.push(`  nodes    unknown while the store is unreachable`)
   if (s.nodes) lines.push(`  nodes    ${others.length === 0 ? 'no other live node' : `${others.length} other live node${others.length === 1 ? '' : 's'}`}`)
   for (const n of others) lines.push(`    ${safe(n.id)} ${safe(n.url)} on ${safe(n.host)} pid ${n.pid} version ${safe(n.version)}, seen ${n.seen_seconds_ago}s ago`)
   if (s.keys) lines.push(`  keys     ${s.keys.source === 'keychain' ? 'OS keychain' : `${s.keys.source} ${s.keys.location}`}; active key ${s.keys.active_kid ?? '-'}, ${duration(s.keys.active_key_age_seconds)} old`)
@@ -38,6 +48,11 @@ export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
     lines.push(`  ${c.bold(safe(cl.name ?? '(unknown)'))} ${c.dim(cl.client_id)}`)
     lines.push(`    sessions ${cl.sessions}; last 5 min: ${cl.requests_5m} requests, ${cl.errors_5m} errors; last used ${cl.last_used_at ?? 'never'}`)
     for (const ch of cl.children) lines.push(`    child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
+  }
+  const a = s.audit as {pending: number; max_buffered: number; dropped: number; dropped_total: number; failing_since: string | null} | undefined
+  if (a && (a.pending > 0 || a.dropped_total > 0 || a.failing_since)) {
+    const line = `  audit    ${a.pending} event${a.pending === 1 ? '' : 's'} waiting to be written (bound ${a.max_buffered})${a.failing_since ? `, writes failing since ${a.failing_since}` : ''}; dropped ${a.dropped_total} since start${a.dropped > 0 ? ` (${a.dropped} not yet recorded)` : ''}`
+    lines.push(a.failing_since || a.dropped > 0 ? c.yellow(line) : line)
   }
   const warnings = (s.warnings ?? []) as Array<{time: string; level: string; message: string}>
   if (warnings.length > 0) {

@@ -31,6 +31,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'tls-key': Flags.string({description: 'PEM private key file for --tls-cert.', env: 'GATEHOUSE_TLS_KEY', dependsOn: ['tls-cert']}),
     'allowed-origin': Flags.string({description: 'A browser origin allowed to call the MCP endpoint (repeatable, or comma-separated).', env: 'GATEHOUSE_ALLOWED_ORIGIN', multiple: true, delimiter: ','}),
     'node-id': Flags.string({description: 'This node\'s name behind a load balancer (letters, digits, - and _; at most 32): MCP session ids start with it, so the balancer can route a session to its node. Default: random at each start.', env: 'GATEHOUSE_NODE_ID'}),
+    'node-url': Flags.string({description: 'The base URL the other nodes reach this one at (several daemons on one PostgreSQL): a 2026-07-28 multi round-trip retry that reaches another node is forwarded here. Default: where it listens (the machine\'s host name when --host is 0.0.0.0 or ::).', env: 'GATEHOUSE_NODE_URL'}),
     isolation: Flags.string({
       description: 'client: one MCP server process per OAuth client (default); user: one per person, shared by all of their clients (GATEHOUSE_USER_ID); session: one per session; shared: one for all (stateless servers only).',
       env: 'GATEHOUSE_ISOLATION',
@@ -91,6 +92,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
       command: command === undefined ? undefined : {command, args},
       isolation: flags.isolation as Isolation,
       nodeId: flags['node-id'],
+      nodeUrl: flags['node-url'],
       childEnv: parseEnvPairs(flags.env ?? []),
       gateway: {
         sessionIdleTimeoutMs: parseDuration(flags['session-idle-timeout'], '--session-idle-timeout', {min: 10, max: 7 * 86_400}) * 1000,

@@ -2,6 +2,7 @@
  * What a gateway is made from (gateway.ts createGateway): its options, and the limits every
  * part of it honours (sessions, children, bodies, streams, timeouts), each with its default.
  */
+import type {RetryForwarder} from './retry-forward.js'
 import type {IncomingMessage} from 'node:http'
 import type {Clock} from '../clock.js'
 import type {Logger} from '../log.js'
@@ -81,4 +82,6 @@ export interface GatewayOptions {
   parentEnv?: NodeJS.ProcessEnv
   /** The key that seals 2026 requestState values (32+ bytes); default 32 random bytes made at start. */
   requestStateKey?: Uint8Array
+  /** Several nodes: forwards a multi round-trip retry to the node holding its request (retry-forward.ts). */
+  forwardRetry?: RetryForwarder
 }

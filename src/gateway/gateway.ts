@@ -65,6 +65,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** Parked 2026 requests waiting for their client's input (modern/input-required.ts). */
   const inputRequired = new InputRequiredStore({
     key: options.requestStateKey ?? randomBytes(32),
+    nodeId: options.nodeId,
     clock,
     logger,
     ttlMs: limits.inputRequiredTtlMs,
@@ -125,6 +126,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     onRequest: options.onRequest,
     childFor: admission.childFor,
     inputRequired,
+    forwardRetry: options.forwardRetry,
     clock,
     logger,
     maxUnsentBytes: limits.maxUnsentBytes,

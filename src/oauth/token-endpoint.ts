@@ -6,6 +6,7 @@ import type {AuditLog} from '../audit/audit-log.js'
 import {InvalidRequest, InvalidTarget, OAuthError, TooManyRequests, UnauthorizedClient, UnsupportedGrantType} from './errors.js'
 import type {RequestLimiter} from './request-limiter.js'
 import type {Grant} from './grants/grant.js'
+import {StoreUnavailableError} from '../store/errors.js'
 
 /**
  * POST /oauth/token (RFC 6749 §3.2) as a pipeline: parameters, grant type, client
@@ -48,7 +49,8 @@ export function createTokenEndpoint({
       // Whom the token is for (issue 17: a person's id, or the client itself): the grant says, as it signed the token's `sub`.
       audit.record({event: 'token.issued', clientId: client.id, subject, method: type, outcome: 'ok', detail: {scope: response.scope}})
     } catch (error) {
-      const outcome = error instanceof TooManyRequests ? 'rate_limited' : error instanceof OAuthError ? error.code : 'error'
+      // The store away is answered 429 temporarily_unavailable (src/http/respond.ts): recorded as such.
+      const outcome = error instanceof TooManyRequests ? 'rate_limited' : error instanceof OAuthError ? error.code : error instanceof StoreUnavailableError ? 'temporarily_unavailable' : 'error'
       // The client is named when known: authenticated, or named by a refused authentication (client-auth.ts).
       const clientId = ctx.clientId ?? (error instanceof OAuthError ? error.clientId : undefined) ?? null
       audit.record({event: 'token.refused', clientId, method: type?.slice(0, 100) ?? null, outcome, detail: {remote: ctx.remoteAddress}})

@@ -5,6 +5,7 @@ import type {ClientDirectory} from './client-directory.js'
 import type {Keyring} from './keys/keyring.js'
 import type {RevocationList} from './revocation-list.js'
 import type {Person} from '../users/user-directory.js'
+import {StoreUnavailableError} from '../store/errors.js'
 
 /**
  * A token whose signature and claims verified but that is refused all the same (the token, its
@@ -24,15 +25,21 @@ export class RefusedTokenError extends InvalidTokenError {
  * `onRefused` with its client id when the token verified (RefusedTokenError), else null. The
  * gateway answers those 401 (RFC 6750 §3.1 invalid_token); server.ts records them as
  * `token.refused`. A request without a token (discovery, MCP authorization §Authorization Flow
- * Steps) is not a refusal of a token and is not reported.
+ * Steps) is not a refusal of a token and is not reported. A token that cannot be checked because
+ * the store is away (StoreUnavailableError: answered 429 with Retry-After) is reported too, with
+ * `outcome` temporarily_unavailable, so an outage leaves its refusals in the trail.
  */
-export function reportingRefusals(verifier: TokenVerifier, onRefused: (refusal: {clientId: string | null; reason: string}) => void): TokenVerifier {
+export function reportingRefusals(
+  verifier: TokenVerifier,
+  onRefused: (refusal: {clientId: string | null; reason: string; outcome: 'invalid_token' | 'temporarily_unavailable'}) => void,
+): TokenVerifier {
   return {
     async verify(token) {
       try {
         return await verifier.verify(token)
       } catch (error) {
-        if (error instanceof InvalidTokenError) onRefused({clientId: error instanceof RefusedTokenError ? error.clientId : null, reason: error.description})
+        if (error instanceof InvalidTokenError) onRefused({clientId: error instanceof RefusedTokenError ? error.clientId : null, reason: error.description, outcome: 'invalid_token'})
+        else if (error instanceof StoreUnavailableError) onRefused({clientId: null, reason: 'the store is unavailable', outcome: 'temporarily_unavailable'})
         throw error
       }
     },

@@ -63,15 +63,41 @@ export function unseal(kek: Buffer, account: string, sealed: string): string {
 }
 
 /**
+ * The one check of a key-encryption key against a store: it must open the known plaintext the
+ * first node sealed there. Reads only. `verified` when it does; `unset` when nothing has been
+ * sealed in this store yet (any key is right until then: the first to seal sets it). Throws
+ * GatehouseError KEY_ENCRYPTION (exit 14) naming the problem when it is another key, or the check
+ * value is damaged. `where` names the store for the message (host:port/db, no credentials).
+ *
+ * Called where the store is opened (src/store/open-store.ts) by the daemon and every command given
+ * a key, before they write anything, and by openSealedVault before it seals.
+ */
+export async function checkKeyEncryptionKey(secrets: Pick<SecretRepository, 'get'>, kek: Buffer, where: string): Promise<'verified' | 'unset'> {
+  const check = await secrets.get(CHECK_ACCOUNT)
+  if (check === undefined) return 'unset'
+  let opened: string | undefined
+  try {
+    opened = unseal(kek, CHECK_ACCOUNT, check)
+  } catch {
+    opened = undefined
+  }
+  if (opened !== CHECK_PLAINTEXT) {
+    throw new GatehouseError(
+      'KEY_ENCRYPTION',
+      `the key-encryption key does not open the secrets in ${where}: this is not the key the other nodes use; give every node and command the same --key-encryption-key-file (nothing was changed)`,
+    )
+  }
+  return 'verified'
+}
+
+/**
  * Secrets sealed with the key-encryption key and kept in the store (the private parts of signing
  * keys on PostgreSQL, so that every node can sign). Opening checks the key against a known
  * plaintext sealed by the first node (writing it when there is none), so a node given the wrong
  * key refuses to start, and `keys rotate` refuses, before anything is sealed under it.
  */
 export async function openSealedVault({secrets, kek, location}: {secrets: SecretRepository; kek: Buffer; location: string}): Promise<SecretVault> {
-  const check = await secrets.get(CHECK_ACCOUNT)
-  if (check === undefined) await secrets.set(CHECK_ACCOUNT, seal(kek, CHECK_ACCOUNT, CHECK_PLAINTEXT))
-  else if (unseal(kek, CHECK_ACCOUNT, check) !== CHECK_PLAINTEXT) throw new GatehouseError('KEY_ENCRYPTION', 'the key-encryption key check failed')
+  if ((await checkKeyEncryptionKey(secrets, kek, location)) === 'unset') await secrets.set(CHECK_ACCOUNT, seal(kek, CHECK_ACCOUNT, CHECK_PLAINTEXT))
   return {
     kind: 'database',
     location,

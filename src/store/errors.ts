@@ -38,3 +38,19 @@ export class StoreUnavailableError extends Error {
     super(message, options)
   }
 }
+
+/**
+ * One line for people about why the store failed: the driver's own words where there are some
+ * (e.g. `connect ECONNREFUSED 10.0.0.5:5432`, `the database system is shutting down`), at most
+ * 200 characters, with any credentials of a URL in it replaced by `***` (a driver may quote the
+ * connection string it was given). For `gatehouse status` and logs; never a stack.
+ */
+export function storeErrorLine(error: unknown): string {
+  let e = error as {message?: unknown; code?: unknown; cause?: unknown} | undefined
+  // The innermost cause is the driver's error; ours (StoreUnavailableError) only wraps it.
+  for (let depth = 0; depth < 5 && e?.cause && typeof e.cause === 'object'; depth++) e = e.cause as typeof e
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(error)
+  const code = typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ` : ''
+  const line = `${code}${message}`.split('\n')[0]!.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@')
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line
+}

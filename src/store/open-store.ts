@@ -29,6 +29,12 @@ export interface StoreConfig {
   clock?: Clock | undefined
   /** Whether to hear other processes' changes (daemons: yes; a CLI command that runs and exits: no). Default yes. */
   watch?: boolean | undefined
+  /**
+   * The key-encryption key's file (--key-encryption-key-file). On PostgreSQL, when given, it is
+   * checked against the database as the store opens, before the caller can write anything:
+   * the daemon and every command refuse a wrong key the same way. Ignored on SQLite.
+   */
+  keyEncryptionKeyFile?: string | undefined
 }
 
 /**
@@ -38,14 +44,27 @@ export interface StoreConfig {
  *
  * Errors: GatehouseError STORAGE / SCHEMA_TOO_NEW (both), DATABASE_UNREACHABLE and
  * DATABASE_REFUSED (PostgreSQL: nothing answers; it answers but refuses us), INVALID_INPUT for a
- * URL that is not postgres://.
+ * URL that is not postgres://; with a key-encryption key file on PostgreSQL, CONFIG when the file
+ * is unreadable or not 32 bytes of base64 (read before connecting) and KEY_ENCRYPTION when it
+ * is not the key of this database (src/secrets/sealed-vault.ts checkKeyEncryptionKey; the store
+ * is closed again, nothing written).
  */
 export async function openStore(config: StoreConfig): Promise<Store> {
   const clock = config.clock ?? systemClock
   if (config.databaseUrl) {
     // Loaded only when asked for: the SQLite path never loads the PostgreSQL client.
-    const {openPostgresStore} = await import('./postgres/store.js')
-    return openPostgresStore(config.databaseUrl, {...config.postgres, clock, listen: config.watch !== false})
+    const [{openPostgresStore}, {readKeyEncryptionKey, checkKeyEncryptionKey}] = await Promise.all([import('./postgres/store.js'), import('../secrets/sealed-vault.js')])
+    const kek = config.keyEncryptionKeyFile ? readKeyEncryptionKey(config.keyEncryptionKeyFile) : undefined
+    const store = await openPostgresStore(config.databaseUrl, {...config.postgres, clock, listen: config.watch !== false})
+    if (kek) {
+      try {
+        await checkKeyEncryptionKey(store.secrets, kek, store.describe())
+      } catch (error) {
+        await store.close()
+        throw error
+      }
+    }
+    return store
   }
   const {openSqliteStore} = await import('./sqlite/store.js')
   return openSqliteStore(config.dataDir, {clock})

@@ -4,7 +4,9 @@
  * node honours; an authorization started on one node finishes on another; failure budgets are
  * one budget; a 2025 MCP session stays on its node, and another node answers 404 for it (MCP
  * 2025-11-25 transports §Session Management, 3-4); one node killed with SIGKILL under load loses
- * nothing that was answered with success, and its clients reconnect through the balancer.
+ * nothing that was answered with success, and its clients reconnect through the balancer; a
+ * 2026-07-28 multi round-trip retry that the balancer sends to another node is forwarded to the
+ * node holding the request.
  */
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
@@ -19,6 +21,7 @@ import {pkce} from '../helpers/interactive.js'
 import {openSession, mcpPost, PROTOCOL_VERSION, toolText} from '../helpers/mcp-raw.js'
 import {freePort, startNginx, type Balancer} from '../helpers/nginx.js'
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
+import {connectV2} from '../helpers/mcp-v2.js'
 
 const PASSWORD = 'correct horse battery staple'
 let pg: PostgresServer
@@ -185,6 +188,82 @@ test('failure budgets are one budget: wrong secrets spread over three nodes are 
   assert.deepEqual(statuses.slice(-6), Array(6).fill(429), 'every node refuses once the budget is spent')
   // The right secret is refused too while the client's budget is spent, on every node.
   for (const n of nodes) assert.equal((await token(n.url, victim)).status, 429)
+})
+
+/** One raw MCP 2026-07-28 request (stateless: version, client info and capabilities in _meta; the standard headers). */
+async function modern(base: string, accessToken: string, id: number, params: Record<string, unknown>): Promise<{status: number; body: Record<string, any>}> {
+  const meta = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': {name: 'raw', version: '1'}, 'io.modelcontextprotocol/clientCapabilities': {elicitation: {form: {}}}}
+  const res = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: {authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': String(params.name)},
+    body: JSON.stringify({jsonrpc: '2.0', id, method: 'tools/call', params: {...params, _meta: meta}}),
+  })
+  const text = await res.text()
+  const sse = res.headers.get('content-type')?.startsWith('text/event-stream')
+  const body = (sse ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Record<string, any>).at(-1) : JSON.parse(text)) as Record<string, any>
+  return {status: res.status, body}
+}
+
+test('a 2026-07-28 multi round-trip retry that reaches another node is forwarded to the node holding the request (basic-patterns-mrtr: no stateful load balancing)', async (t) => {
+  const agent = await client(['--name', 'agent-mrtr'])
+  const access = (await token(lb.url, agent)).body.access_token as string
+  // The question comes from node 0, whose MCP server process holds the call; the answer is sent to node 1.
+  const asked = await modern(nodes[0]!.url, access, 1, {name: 'elicit', arguments: {message: 'which colour?'}})
+  assert.equal(asked.status, 200, JSON.stringify(asked.body))
+  assert.equal(asked.body.result.resultType, 'input_required')
+  assert.equal(asked.body.result.inputRequests.elicitation.params.message, 'which colour?')
+  const state = asked.body.result.requestState as string
+  const answer = {name: 'elicit', arguments: {message: 'which colour?'}, inputResponses: {elicitation: {action: 'accept', content: {answer: 'green'}}}, requestState: state}
+  const done = await modern(nodes[1]!.url, access, 2, answer)
+  assert.equal(done.status, 200, JSON.stringify(done.body))
+  assert.equal(done.body.result.resultType, 'complete')
+  assert.equal(done.body.result.content[0].text, 'elicited: accept {"answer":"green"}')
+  // Used once, whichever node the replay reaches: node 2 forwards it to node 0, which refuses it.
+  const replay = await modern(nodes[2]!.url, access, 3, answer)
+  assert.equal(replay.status, 400)
+  assert.equal(replay.body.error.code, -32602)
+  // A client cannot send a retry elsewhere by claiming it was forwarded already: refused, not run.
+  const another = await modern(nodes[0]!.url, access, 4, {name: 'elicit', arguments: {message: 'again?'}})
+  const claimed = await fetch(`${nodes[1]!.url}/mcp`, {
+    method: 'POST',
+    headers: {authorization: `Bearer ${access}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'elicit', 'gatehouse-forwarded-by': 'n0'},
+    body: JSON.stringify({jsonrpc: '2.0', id: 5, method: 'tools/call', params: {name: 'elicit', arguments: {message: 'again?'}, inputResponses: {elicitation: {action: 'accept', content: {answer: 'x'}}}, requestState: another.body.result.requestState, _meta: {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': {name: 'raw', version: '1'}, 'io.modelcontextprotocol/clientCapabilities': {elicitation: {form: {}}}}}}),
+  })
+  assert.equal(claimed.status, 400)
+  await claimed.arrayBuffer()
+
+  // The official v2 SDK client pinned to 2026-07-28, through nginx round-robin: consecutive
+  // requests (the call, then its retry) go to different nodes, and every call completes.
+  const sdk = await connectV2(t, new URL(`${lb.url}/mcp`), access, {capabilities: {elicitation: {form: {}}}})
+  const questions: string[] = []
+  sdk.setRequestHandler('elicitation/create', async (req: {params: {message: string}}) => {
+    questions.push(req.params.message)
+    return {action: 'accept', content: {answer: `a-${questions.length}`}}
+  })
+  for (let i = 1; i <= 4; i++) {
+    const r = (await sdk.callTool({name: 'elicit', arguments: {message: `q${i}`}})) as {content: Array<{text: string}>}
+    assert.equal(r.content[0]!.text, `elicited: accept {"answer":"a-${i}"}`)
+  }
+  assert.deepEqual(questions, ['q1', 'q2', 'q3', 'q4'])
+  // The forwarding node logged nothing alarming; the holders answered.
+  for (const n of nodes) assert.doesNotMatch(n.stderr(), /could not be forwarded/)
+
+  // Audited once, by the node that ran each request: 4 raw requests + the claimed one, and the
+  // SDK's 4 calls with their 4 retries. Every node's audit writer is drained first (status).
+  for (const n of nodes) {
+    for (let i = 0; ; i++) {
+      const st = await runBin('run', ['status', '--json'], {dataDir: n.dataDir, env})
+      if ((JSON.parse(st.stdout) as {audit: {pending: number}}).audit.pending === 0) break
+      assert.ok(i < 50, 'the audit writer did not drain')
+    }
+  }
+  const trail = await cli('run', ['audit', '--client-id', agent.id, '--json'])
+  assert.equal(trail.code, 0, trail.stderr)
+  const calls = (JSON.parse(trail.stdout) as Array<{event: string; outcome: string; method: string}>).filter((e) => e.event === 'mcp.request' && e.method === 'tools/call')
+  assert.deepEqual(
+    {ok: calls.filter((e) => e.outcome === 'ok').length, error: calls.filter((e) => e.outcome === 'error').length},
+    {ok: 3 + 8, error: 2},
+  )
 })
 
 test('MCP sessions: an id names its node; the balancer keeps it there; another node answers 404; one node killed under load loses nothing answered with success', async (t) => {

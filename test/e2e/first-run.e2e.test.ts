@@ -105,7 +105,7 @@ test('gatehouse status --json against a running daemon with two clients; the soc
   assert.ok(!Number.isNaN(Date.parse(s.started_at)))
   assert.equal(s.keys.source, 'file')
   assert.equal(typeof s.keys.active_key_age_seconds, 'number')
-  assert.deepEqual(s.store, {kind: 'sqlite', location: join(dataDir, 'gatehouse.db')})
+  assert.deepEqual({...s.store, since: typeof s.store.since}, {kind: 'sqlite', location: join(dataDir, 'gatehouse.db'), reachable: true, since: 'string', last_error: null, last_error_at: null})
   const byId = new Map((s.clients as any[]).map((c) => [c.client_id, c]))
   const sa = byId.get(alice.client_id)
   const sb = byId.get(bob.client_id)

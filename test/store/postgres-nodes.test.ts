@@ -16,6 +16,7 @@ import {openStore} from '../../src/store/open-store.js'
 import {runBin} from '../helpers/cli.js'
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
 import {tempDir} from '../helpers/tmp.js'
+import {testServerCommand} from '../helpers/gateway.js'
 
 let pg: PostgresServer
 before(async () => {
@@ -150,4 +151,52 @@ test('the database lost while running: refusals with Retry-After and no 5xx, /he
   }
   assert.ok(ok, 'normal service did not resume')
   assert.equal((await fetch(`${a.url}/healthz`)).status, 200)
+})
+
+test('a multi round-trip retry whose node is gone, or cannot be reached, is refused as an ended request (400, -32602), never a 5xx', async (t) => {
+  const databaseUrl = await pg.database()
+  const kek = kekFile(t)
+  const logB = memoryLogger()
+  const start = (nodeId: string, nodeUrl?: string) =>
+    createServer({dataDir: tempDir(t), databaseUrl, keyEncryptionKeyFile: kek, issuer: 'http://127.0.0.1:9', port: 0, logger: nodeId === 'b' ? logB : memoryLogger(), useKeychain: false, nodeId, nodeUrl, command: testServerCommand()})
+  // Node a advertises a URL where nothing listens; node c stops cleanly (its heartbeat row goes).
+  const a = await start('a', 'http://127.0.0.1:1')
+  t.after(() => a.close())
+  const b = await start('b')
+  t.after(() => b.close())
+  const c = await start('c')
+  t.after(() => c.close())
+  const cli = await openStore({dataDir: tempDir(t), databaseUrl, watch: false})
+  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'})
+  await cli.close()
+  const access = (await token(b, client.id, secret!)).body.access_token as string
+  const meta = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': {name: 'raw', version: '1'}, 'io.modelcontextprotocol/clientCapabilities': {elicitation: {form: {}}}}
+  const call = async (server: RunningServer, id: number, extra: Record<string, unknown> = {}) => {
+    const res = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: {authorization: `Bearer ${access}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'elicit'},
+      body: JSON.stringify({jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'elicit', arguments: {message: 'q'}, ...extra, _meta: meta}}),
+    })
+    return {status: res.status, body: (await res.json()) as Record<string, any>}
+  }
+  const answer = {inputResponses: {elicitation: {action: 'accept', content: {answer: 'x'}}}}
+  const onA = await call(a, 1)
+  assert.equal(onA.body.result.resultType, 'input_required')
+  const onC = await call(c, 2)
+  assert.equal(onC.body.result.resultType, 'input_required')
+  await c.close()
+  for (const [why, state] of [['unreachable holder', onA.body.result.requestState], ['holder gone', onC.body.result.requestState]] as const) {
+    const r = await call(b, 3, {...answer, requestState: state})
+    assert.equal(r.status, 400, why)
+    assert.equal(r.body.error.code, -32602, why)
+    assert.match(r.body.error.message, /send the request again without it/, why)
+  }
+  // Node b tried: it forwarded to a's advertised URL, and found no row for c.
+  assert.ok(logB.lines.some((l) => l.message.includes('could not be forwarded') && l.fields.node === 'a' && l.fields.url === 'http://127.0.0.1:1'))
+  assert.ok(logB.lines.some((l) => l.message.includes('names a node that is gone') && l.fields.node === 'c'))
+  // A --node-url that is not an http(s) URL is refused at start.
+  await assert.rejects(start('d', 'ftp://node-d'), (e: unknown) => e instanceof GatehouseError && e.code === 'INVALID_INPUT' && /--node-url/.test(e.message))
+  // The holder itself still resumes its own request.
+  const done = await call(a, 4, {...answer, requestState: onA.body.result.requestState})
+  assert.equal(done.body.result.content[0].text, 'elicited: accept {"answer":"x"}')
 })

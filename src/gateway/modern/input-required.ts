@@ -11,6 +11,8 @@
  * its request a cancellation), and one OAuth client may have at most `maxPerClient` parked at
  * once (beyond that the child's question gets an error, as for an undeclared capability).
  * `requestState` is sealed (request-state.ts) and used once: a replay finds nothing parked.
+ * With several nodes it names the node that holds the parked request, and a retry that reaches
+ * another node is forwarded there (ParkedElsewhere; src/gateway/retry-forward.ts).
  */
 import {randomBytes} from 'node:crypto'
 import type {Clock} from '../../clock.js'
@@ -44,9 +46,27 @@ interface Parked {
   expires: number
 }
 
+/**
+ * A retry whose requestState names another node as the holder of its parked request (several
+ * daemons behind a balancer that is not sticky: basic-patterns-mrtr promises multi round-trip
+ * requests without stateful load balancing). The endpoint forwards the retry to that node; where
+ * it cannot (no forwarder, or the retry was already forwarded once) this is the same refusal as
+ * for a request that has ended.
+ */
+export class ParkedElsewhere extends Refusal {
+  constructor(
+    readonly node: string,
+    id: Refusal['id'],
+  ) {
+    super(400, ErrorCode.InvalidParams, 'Invalid params: requestState refused: it was already used, or its request has ended; send the request again without it', {}, undefined, id)
+  }
+}
+
 export interface InputRequiredOptions {
   /** The daemon's MAC key (32 random bytes, made at start; never leaves the process). */
   key: Uint8Array
+  /** This node's id, sealed into every requestState it mints (several daemons on one store). */
+  nodeId?: string | undefined
   clock: Clock
   logger: Logger
   ttlMs?: number
@@ -87,7 +107,7 @@ export class InputRequiredStore {
     }
     const id = randomBytes(16).toString('base64url')
     const expires = this.options.clock.now() + this.ttlMs
-    const state = this.sealer.seal({i: id, c: call.clientId, m: call.method, n: call.target, e: expires})
+    const state = this.sealer.seal({i: id, c: call.clientId, m: call.method, n: call.target, e: expires, ...(this.options.nodeId ? {o: this.options.nodeId} : {})})
     const params = withoutGatewayToken(msg.params)
     const question = {method: msg.method as string, ...(params !== undefined ? {params} : {})}
     const inputKey = (msg.method as string).split('/')[0]!
@@ -117,6 +137,7 @@ export class InputRequiredStore {
     if (payload.m !== call.method || payload.n !== call.target) throw refuse('it belongs to another request')
     if (payload.e <= this.options.clock.now()) throw refuse('it has expired; send the request again without it')
     const entry = this.parked.get(payload.i)
+    if (entry === undefined && payload.o !== undefined && payload.o !== this.options.nodeId) throw new ParkedElsewhere(payload.o, idOf(msg))
     if (entry === undefined || entry.state !== raw) throw refuse('it was already used, or its request has ended; send the request again without it')
     const responses = params.inputResponses
     const answer = typeof responses === 'object' && responses !== null && !Array.isArray(responses) ? (responses as Record<string, unknown>)[entry.inputKey] : undefined

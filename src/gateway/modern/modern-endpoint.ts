@@ -25,11 +25,12 @@ import {MODERN_VERSIONS} from '../protocol-version.js'
 import {resolveTarget, type ScopeGuard} from '../scope-guard.js'
 import {readEnvelope, SERVER_INFO_META, type Envelope} from './envelope.js'
 import {checkStandardHeaders, NAME_SOURCE} from './header-check.js'
-import type {InputRequiredStore} from './input-required.js'
+import {ParkedElsewhere, type InputRequiredStore} from './input-required.js'
 import {honoured, Listener, readFilter} from './listen.js'
 import {ModernCall} from './modern-call.js'
 import {checkParamHeaders} from './tool-headers.js'
 import {shaperFor} from './result-shape.js'
+import {FORWARDED_BY, type RetryForwarder} from '../retry-forward.js'
 
 /** ttlMs of list results and server/discover: list changes reach listeners at once anyway. */
 export const DEFAULT_LIST_TTL_MS = 60_000
@@ -54,7 +55,12 @@ export interface ModernDeps {
   maxUnsentBytes?: number
   /** Keep-alive comment interval (ms) of listen streams (sse.ts); 0 or absent: none. */
   keepAliveMs?: number
+  /** Sends a retry whose parked request is on another node there, and relays its answer (src/gateway/retry-forward.ts). */
+  forwardRetry?: RetryForwarder
 }
+
+/** Responses relayed from the node that ran the request (a forwarded retry): audited there. */
+const forwarded = new WeakSet<ServerResponse>()
 
 const serverInfoJsons = new WeakMap<Multiplexer, string>()
 
@@ -118,15 +124,26 @@ export function createModernEra(deps: ModernDeps) {
     if (step.method === 'subscriptions/listen') return listen(res, principal, msg, step, mux)
     // transports-streamable-http §Custom Headers from Tool Parameters: Mcp-Param-* as the tool declares them.
     if (step.method === 'tools/call' && typeof original === 'string') checkParamHeaders(req, msg, (await mux.toolHeaders()).get(original))
-    call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
+    try {
+      call(res, principal, msg, step, envelope, mux, step.target?.name ?? original)
+    } catch (error) {
+      // Forwarded once at most: a retry that was forwarded here and is not parked here is refused.
+      if (error instanceof ParkedElsewhere && deps.forwardRetry && req.headers[FORWARDED_BY] === undefined) {
+        // Audited by the node that runs it, not twice.
+        forwarded.add(res)
+        return deps.forwardRetry(error, req, res, JSON.stringify(msg))
+      }
+      throw error
+    }
   }
 
   function audit(res: ServerResponse, principal: Principal, step: Admitted & {kind: 'request' | 'answer'}, started: number) {
     if (!deps.onRequest) return
     const report = deps.onRequest
-    res.once('close', () =>
-      report({principal, sessionId: null, method: step.method, name: step.target?.name ?? null, outcome: res.statusCode >= 400 ? 'error' : 'ok', durationMs: clock.now() - started}),
-    )
+    res.once('close', () => {
+      if (forwarded.has(res)) return
+      report({principal, sessionId: null, method: step.method, name: step.target?.name ?? null, outcome: res.statusCode >= 400 ? 'error' : 'ok', durationMs: clock.now() - started})
+    })
   }
 
   /** server/discover (2026-07-28 server-discover): the child's identity and capabilities, the modern versions served. */

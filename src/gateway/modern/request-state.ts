@@ -26,6 +26,11 @@ export interface StatePayload {
    * bound to the client and request by the gateway's seal. Absent for the gateway's own states.
    */
   s?: string
+  /**
+   * The node (--node-id) holding the parked request, when several daemons share a store: a
+   * retry that reaches another node is forwarded there (input-required.ts ParkedElsewhere).
+   */
+  o?: string
 }
 
 /** The longest state accepted (a child's own state rides inside; base64url grows it by a third). */
@@ -56,7 +61,7 @@ export function createStateSealer(key: Uint8Array) {
         return undefined
       }
       const o = p as Partial<StatePayload>
-      if (typeof o !== 'object' || o === null || typeof o.i !== 'string' || typeof o.c !== 'string' || typeof o.m !== 'string' || (o.n !== null && typeof o.n !== 'string') || typeof o.e !== 'number' || (o.s !== undefined && typeof o.s !== 'string')) return undefined
+      if (typeof o !== 'object' || o === null || typeof o.i !== 'string' || typeof o.c !== 'string' || typeof o.m !== 'string' || (o.n !== null && typeof o.n !== 'string') || typeof o.e !== 'number' || (o.s !== undefined && typeof o.s !== 'string') || (o.o !== undefined && typeof o.o !== 'string')) return undefined
       return o as StatePayload
     },
   }
