@@ -19,7 +19,7 @@
  * `dropped_total` since the daemon started (src/audit/audit-log.ts).
  * `store.reachable` is asked of the store when the report is built (bounded, store-health.ts);
  * `since` is when it entered that state, `last_error` the last failure in one line (no
- * credentials). While the store is unreachable nothing else is read from it: `nodes` is null,
+ * credentials). While the store is unreachable nothing else is read from it: `nodes` and `users` are null,
  * the active key is the one in memory, client names are null, so the report answers at once.
  */
 import type {AuditBacklog} from '../audit/audit-log.js'
@@ -132,11 +132,16 @@ export async function buildStatusReport(src: StatusSources) {
       active_kid: active?.kid ?? src.activeKid(),
       active_key_age_seconds: active ? seconds(now - active.createdAt) : null,
     },
-    users: await src.users().then((all) => ({
-      owner: all.filter((u) => u.disabledAt === null && u.role === 'owner').length,
-      member: all.filter((u) => u.disabledAt === null && u.role === 'member').length,
-      disabled: all.filter((u) => u.disabledAt !== null).length,
-    })),
+    users: up
+      ? await src
+          .users()
+          .then((all) => ({
+            owner: all.filter((u) => u.disabledAt === null && u.role === 'owner').length,
+            member: all.filter((u) => u.disabledAt === null && u.role === 'member').length,
+            disabled: all.filter((u) => u.disabledAt !== null).length,
+          }))
+          .catch(() => null)
+      : null,
     sessions: snap.sessions.length,
     children: snap.children.length,
     ...(shared.length > 0 ? {shared_children: await Promise.all(shared.map(async (c) => ({pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),
