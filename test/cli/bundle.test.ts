@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
-import {readFileSync, writeFileSync, existsSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
-import {pathToFileURL} from 'node:url'
 import {binEnv, repoRoot, runBin} from '../helpers/cli.js'
+import {traceResolvedModules} from '../helpers/module-trace.js'
 import {tempDir} from '../helpers/tmp.js'
 
 /**
@@ -14,30 +13,8 @@ import {tempDir} from '../helpers/tmp.js'
  * and that it answers as the oclif-dispatched command does.
  */
 
-/** Runs bin/oauth-list-clients.js with a module hook that writes every ES module it resolves to a file. */
-function listWithResolveTrace(dataDir: string, dir: string): {stdout: string; resolved: string[]} {
-  const out = join(dir, 'resolved.txt')
-  const hooks = join(dir, 'hooks.mjs')
-  const register = join(dir, 'register.mjs')
-  writeFileSync(out, '')
-  writeFileSync(
-    hooks,
-    `import {appendFileSync} from 'node:fs'
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context)
-  appendFileSync(${JSON.stringify(out)}, r.url + '\\n')
-  return r
-}
-`,
-  )
-  writeFileSync(register, `import {register} from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hooks).href)})\n`)
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, join(repoRoot, 'bin', 'oauth-list-clients.js'), '--json'], {
-    env: binEnv(dataDir),
-    encoding: 'utf8',
-  })
-  assert.equal(r.status, 0, r.stderr)
-  return {stdout: r.stdout, resolved: readFileSync(out, 'utf8').split('\n').filter(Boolean)}
-}
+/** Runs bin/oauth-list-clients.js --json, tracing the ES modules it resolves. */
+const listWithResolveTrace = (dataDir: string, dir: string) => traceResolvedModules(dir, [join(repoRoot, 'bin', 'oauth-list-clients.js'), '--json'], binEnv(dataDir))
 
 test('oauth-list-clients runs from its bundle: neither oclif nor the command is loaded module by module', async (t) => {
   assert.ok(existsSync(join(repoRoot, 'dist', 'bundle', 'oauth-list-clients.cjs')), 'dist/bundle/oauth-list-clients.cjs is missing: run `npm run build`')
