@@ -9,7 +9,7 @@ import {AuthorizePageError} from '../../oauth/authorize/errors.js'
 import {errorPage, sendPage} from '../../oauth/authorize/pages.js'
 import type {BrowserSession, SessionStore} from '../../oauth/authorize/sessions.js'
 import type {Store} from '../../store/types.js'
-import {allows, isEmpty, type AllowList} from './allow-list.js'
+import {allows, isEmpty, missingClaims, type AllowList} from './allow-list.js'
 import {privateKeyJwtAuth, type ClientKey} from './client-key.js'
 import {linkAccount} from './link-account.js'
 
@@ -108,6 +108,21 @@ export function createUpstreamLogin({
         throw error
       }))
 
+  /**
+   * The ID token's claims, completed from the UserInfo endpoint when the allow-list reads a claim
+   * the ID token lacks: with the spec's default a provider returns the `email` and `profile` scope
+   * claims from UserInfo only (OIDC Core §5.4). openid-client's fetchUserInfo checks that the
+   * UserInfo `sub` is the ID token's (OIDC Core §5.3.2; a mismatch throws, the sign-in fails). The
+   * ID token wins for `sub` and `iss`; UserInfo adds the rest. Without a UserInfo endpoint, or
+   * when nothing is missing, the ID token's claims as they are.
+   */
+  async function withUserInfo(c: oidc.Configuration, accessToken: string, claims: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (isEmpty(options.allow) || allows(options.allow, claims) || missingClaims(options.allow, claims).length === 0) return claims
+    if (!c.serverMetadata().userinfo_endpoint) return claims
+    const info = (await oidc.fetchUserInfo(c, accessToken, String(claims.sub))) as Record<string, unknown>
+    return {...claims, ...info, sub: claims.sub, iss: claims.iss}
+  }
+
   const failed = (res: ServerResponse, status: number, title: string, detail: string) => sendPage(res, status, title, errorPage(title, detail))
 
   /** Sends this browser session to the provider, remembering where to go back to. */
@@ -177,6 +192,7 @@ export function createUpstreamLogin({
         idTokenExpected: true,
       })
       claims = (tokens.claims() ?? {}) as Record<string, unknown>
+      claims = await withUserInfo(c, tokens.access_token, claims)
     } catch (error) {
       logger.warn('upstream sign-in refused', {issuer: options.issuer, error: (error as Error).message})
       // The provider refused our own client authentication (RFC 6749 §5.2 invalid_client): a wrong
@@ -188,6 +204,14 @@ export function createUpstreamLogin({
     }
     const iss = String(claims.iss)
     if (!isEmpty(options.allow) && !allows(options.allow, claims)) {
+      const missing = missingClaims(options.allow, claims)
+      if (missing.length > 0) {
+        // Not a refusal of the person: the provider did not tell us what the allow-list reads
+        // (a scope or claim not released to this client, or no UserInfo endpoint).
+        const names = missing.join(', ')
+        logger.warn('upstream sign-in: the provider did not send a claim the allow-list reads', {issuer: iss, missing: names})
+        return failed(res, 403, 'Sign-in incomplete', `the identity provider did not send the claim${missing.length > 1 ? 's' : ''} ${names}, which this server's allow-list needs (neither in the ID token nor from UserInfo). No account was created. Tell the owner of this server: the provider must release ${missing.length > 1 ? 'these claims' : 'this claim'} to this client (scopes openid email profile).`)
+      }
       logger.info('upstream sign-in: not on the allow-list', {issuer: iss})
       return failed(res, 403, 'Not allowed', 'your account at the identity provider is not allowed to use this server. No account was created. Ask the owner of this server to allow you.')
     }
