@@ -136,7 +136,7 @@ test('Chromium: owners log in by name (the old owner password too), a member and
   await carolPage.fill('#username', 'carol')
   await carolPage.fill('#password', PW.carol)
   await carolPage.click('form.login button')
-  assert.match((await carolPage.textContent('.error'))!, /Wrong user name or password/)
+  assert.match((await carolPage.textContent('.error'))!, /Account disabled: carol is disabled/, 'her right password is told the account is disabled')
   assert.equal(new URL(carolPage.url()).pathname, '/console/login')
   void carol
 })

@@ -231,7 +231,7 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   await fresh.fill('#username', 'bob')
   await fresh.fill('#password', PASSWORDS.bob)
   await fresh.click('button[value=approve]')
-  assert.match((await fresh.textContent('.error'))!, /Wrong user name or password/)
+  assert.match((await fresh.textContent('.error'))!, /Account disabled: bob is disabled/)
   assert.equal(callback.received.length, 0)
   // Enabled again (CLI), he may sign in; enabling twice is NOT_FOUND and changes nothing.
   const enabled = await runBin('run', ['users', 'enable', 'bob', '--json'], {dataDir})

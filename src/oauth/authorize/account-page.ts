@@ -70,6 +70,7 @@ export function createAccountPage({store, clock, sessions, cookie, deviceCookie,
       if (params.get('action') === 'login') {
         const r = await login({name: (params.get('username') ?? '').trim(), password: params.get('password') ?? '', sessionId: session.id, address: ctx.remoteAddress, device: deviceCookie.read(req)})
         if (r.outcome === 'limited') return show(res, 429, session, undefined, `Too many login attempts; try again in ${r.retryAfter} seconds.`, {'Retry-After': String(r.retryAfter)})
+        if (r.outcome === 'disabled') return show(res, 403, session, undefined, `Account disabled: ${r.user.name} is disabled on this server. Ask an owner to enable it.`)
         if (r.outcome !== 'ok') return show(res, 401, session, undefined, 'Wrong user name or password.')
         const next = await sessions.login(session, r.user.id)
         const cookies = [cookieFor(next)]

@@ -250,6 +250,7 @@ export function createAuthorizationEndpoint({
         return showConsent(res, 429, request, session, requestId, undefined, `Too many login attempts; try again in ${wait} seconds.`, {'Retry-After': wait})
       }
       if (result.outcome === 'wrong') return showConsent(res, 401, request, session, requestId, undefined, params.get('username') ? 'Wrong user name or password.' : 'Wrong password.')
+      if (result.outcome === 'disabled') return showConsent(res, 403, request, session, requestId, undefined, `Account disabled: ${result.user.name} is disabled on this server. Ask an owner to enable it.`)
       // Answered meanwhile by a concurrent POST of this session?
       // (here or on another node)?
       if (!(await sessions.pending(requestId, session.id))) throw expired()
