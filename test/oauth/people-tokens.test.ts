@@ -6,6 +6,7 @@
  * not exist, or whose password is another's, is one "wrong" answer, and an e-mail-looking name
  * is only a name.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {decodeJwt} from 'jose'
@@ -20,8 +21,8 @@ const WEB = 'https://app.example/cb'
 test('sub is the person (interactive) or the client (client credentials), and introspection says which', async (t) => {
   const s = await startInProcess(t, {interactive: {autoApprove: false}})
   const users = createUserAdmin({store: s.store, clock: s.clock})
-  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('the owner password')
-  const alice = await users.add({name: 'alice', password: 'alice password 123'})
+  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('the owner password', cliActor())
+  const alice = await users.add({name: 'alice', password: 'alice password 123'}, cliActor())
   const web = await s.client({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [WEB]})
   const machine = await s.client({name: 'machine'})
   const basic = (c: {client_id: string; client_secret: string}) => 'Basic ' + Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')
@@ -89,7 +90,7 @@ test('sub is the person (interactive) or the client (client credentials), and in
   assert.doesNotMatch(switched.text, /Signed in as/)
 
   // Disabled: the token is refused at introspection at once, even by a cached verifier.
-  await users.disable('alice')
+  await users.disable('alice', cliActor())
   assert.equal((await introspect(web, asAlice.access!)).active, false)
   assert.equal((await introspect(web, asOwner.access!)).active, true, 'the owner\'s stands')
 })
@@ -97,8 +98,8 @@ test('sub is the person (interactive) or the client (client credentials), and in
 test('a disabled user: the right password is told the account is disabled (a wrong one only "wrong"), and their client\'s refresh gets invalid_grant saying so (RFC 6749 §5.2)', async (t) => {
   const s = await startInProcess(t, {interactive: {autoApprove: false}})
   const users = createUserAdmin({store: s.store, clock: s.clock})
-  await users.add({name: 'bob', password: 'bob password 1234'})
-  await users.add({name: 'carl', password: 'carl password 1234'})
+  await users.add({name: 'bob', password: 'bob password 1234'}, cliActor())
+  await users.add({name: 'carl', password: 'carl password 1234'}, cliActor())
   const web = await s.client({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [WEB]})
   const tokensOf = async (name: string, password: string) => {
     const browser = consentBrowser(s.issuer)
@@ -111,8 +112,8 @@ test('a disabled user: the right password is told the account is disabled (a wro
   }
   const bobRefresh = await tokensOf('bob', 'bob password 1234')
   const carlRefresh = await tokensOf('carl', 'carl password 1234')
-  await users.disable('bob')
-  await users.remove('carl')
+  await users.disable('bob', cliActor())
+  await users.remove('carl', cliActor())
 
   // Consent page: the right password says disabled (403); a wrong one is the one "wrong" answer, as for an unknown name.
   const tryLogin = async (fields: Record<string, string>) => {

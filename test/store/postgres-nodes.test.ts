@@ -3,6 +3,7 @@
  * honour; the database lost and back; the start refusals (no key-encryption key, a wrong one,
  * an unreachable or refusing database) each with its message and exit status.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
@@ -55,7 +56,7 @@ test('a token issued by one node is accepted by another; a CLI revocation and a 
   const [a, b] = [await node(t, databaseUrl, kek), await node(t, databaseUrl, kek)]
   const cli = await openStore({dataDir: tempDir(t), databaseUrl, watch: false})
   t.after(() => cli.close())
-  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'})
+  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'}, cliActor())
   const issued = await token(a, client.id, secret!)
   assert.equal(issued.status, 200)
   assert.equal(await accepted(b, issued.body.access_token as string), true, 'node b accepts node a\'s token')
@@ -119,7 +120,7 @@ test('the database lost while running: refusals with Retry-After and no 5xx, /he
   const databaseUrl = await pg.database()
   const a = await node(t, databaseUrl, kekFile(t))
   const cli = await openStore({dataDir: tempDir(t), databaseUrl, watch: false})
-  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'})
+  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'}, cliActor())
   await cli.close()
   assert.equal((await token(a, client.id, secret!)).status, 200)
   assert.equal((await fetch(`${a.url}/healthz`)).status, 200)

@@ -1,3 +1,4 @@
+import {consentRevokedEvent} from '../../owner/consents.js'
 import type {ServerResponse} from 'node:http'
 import type {Clock} from '../../clock.js'
 import {readParams} from '../../http/body.js'
@@ -85,6 +86,7 @@ export function createAccountPage({store, clock, sessions, cookie, deviceCookie,
       const at = clock.now()
       const r = await store.consents.revokeWith(params.get('client_id') ?? '', (view) => decideConsentRevocation(view, at, subject))
       if (r.consents === 0 && r.grants === 0) return show(res, 404, session, user, 'That approval was not found (already revoked?).')
+      await store.audit.append([consentRevokedEvent({method: 'account page', subject: user.id, name: user.name}, at, params.get('client_id') ?? '', subject, r)])
       res.writeHead(303, {Location: action, 'Cache-Control': 'no-store'}).end()
     } catch (error) {
       if (error instanceof AuthorizePageError) return sendPage(res, error.status, error.title, errorPage(error.title, error.detail))

@@ -1,3 +1,4 @@
+import {adminEvent} from '../../audit/actor.js'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../../clock.js'
 import {readParams} from '../../http/body.js'
@@ -262,7 +263,10 @@ export function createAuthorizationEndpoint({
     }
     // Single use, decided by the session store: of two answers racing (two tabs, two nodes) one wins.
     if (!(await sessions.settle(requestId, session.id))) throw expired()
-    await store.consents.remember({clientId: request.client.id, subject: user.id, scopes: request.scopes, at: clock.now()})
+    const at = clock.now()
+    await store.consents.remember({clientId: request.client.id, subject: user.id, scopes: request.scopes, at})
+    // The person's own approval, given on this page (what auto-approve and a remembered consent skip).
+    await store.audit.append([adminEvent({method: 'consent page', subject: user.id, name: user.name}, 'consent.granted', at, {clientId: request.client.id, detail: {user_id: user.id, user_name: user.name, scopes: request.scopes}})])
     await approve(res, 303, request, user, headers)
   }
 
