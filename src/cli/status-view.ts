@@ -39,6 +39,12 @@ export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
     lines.push(`    sessions ${cl.sessions}; last 5 min: ${cl.requests_5m} requests, ${cl.errors_5m} errors; last used ${cl.last_used_at ?? 'never'}`)
     for (const ch of cl.children) lines.push(`    child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
   }
+  for (const ch of (s.shared_children ?? []) as Array<{pid: number; rss_bytes: number | null; uptime_seconds: number}>) lines.push(`  ${c.bold('shared')} child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
+  // --isolation user: one child per person, named by user (and id), not by client.
+  for (const ch of (s.user_children ?? []) as Array<{user_id: string; user_name: string | null; pid: number; rss_bytes: number | null; uptime_seconds: number}>) {
+    lines.push(`  user ${c.bold(safe(ch.user_name ?? '(removed)'))} ${c.dim(safe(ch.user_id))}`)
+    lines.push(`    child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
+  }
   const warnings = (s.warnings ?? []) as Array<{time: string; level: string; message: string}>
   if (warnings.length > 0) {
     lines.push(c.bold('  last warnings'))

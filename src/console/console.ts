@@ -344,9 +344,16 @@ ${usageChart({series: hour, label: 'last hour, per minute', from: '60 min ago', 
   // --- health --------------------------------------------------------------------------------
   const getHealth = signedIn(async (_req, res, _ctx, user) => {
     const now = clock.now()
-    const [report, keys, storeOk, all] = await Promise.all([deps.status(), store.signingKeys.list(), store.ping().then(() => true, () => false), names()])
+    const [report, keys, storeOk, all, people] = await Promise.all([deps.status(), store.signingKeys.list(), store.ping().then(() => true, () => false), names(), store.users.list()])
+    const userNames = new Map(people.map((u) => [u.id, u.name]))
     const children = await Promise.all(
-      deps.gateway.snapshot().children.map(async (c) => ({...c, rss: await residentBytes(c.pid), uptimeSeconds: Math.max(0, (now - c.startedAt) / 1000), clientName: c.clientId === null ? null : (all.get(c.clientId) ?? null)})),
+      deps.gateway.snapshot().children.map(async (c) => ({
+        ...c,
+        rss: await residentBytes(c.pid),
+        uptimeSeconds: Math.max(0, (now - c.startedAt) / 1000),
+        clientName: c.clientId === null ? null : (all.get(c.clientId) ?? null),
+        userName: c.userId === null ? null : (userNames.get(c.userId) ?? null),
+      })),
     )
     page(res, 200, 'Health', 'health', user, healthPage({
       report,

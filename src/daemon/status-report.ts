@@ -8,6 +8,9 @@
  *  started_at, seen_seconds_ago, self}], keys: {source: "keychain"|"file", location, active_kid,
  *  active_key_age_seconds}, users: {owner, member, disabled} (enabled users by role, and the
  *  disabled), sessions, children,
+ *  shared_children: [{pid, rss_bytes, uptime_seconds}] (--isolation shared; absent when none),
+ *  user_children: [{user_id, user_name, pid, rss_bytes, uptime_seconds}] (--isolation user: one per
+ *  person; absent when none),
  *  clients: [{client_id, name, sessions, children: [{pid, rss_bytes, uptime_seconds}],
  *             requests_5m, errors_5m, last_used_at}],
  *  warnings: [{time, level, message, fields}]}
@@ -33,11 +36,11 @@ export interface StatusSources {
   signingKeys(): Promise<Array<{kid: string; createdAt: number; retiredAt: number | null}>>
   /** A client's name and last use, if it exists. */
   client(id: string): Promise<{name: string; lastUsedAt: number | null} | undefined>
-  gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}}
+  gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; userId: string | null; startedAt: number}>}}
   activity: ActivityTracker
   warnings(): RecentWarning[]
   /** The people (src/users): their roles and whether they are disabled. */
-  users(): Promise<Array<{role: string; disabledAt: number | null}>>
+  users(): Promise<Array<{id: string; name: string; role: string; disabledAt: number | null}>>
 }
 
 export interface ClientStatus {
@@ -74,7 +77,10 @@ export async function buildStatusReport(src: StatusSources) {
       last_used_at: lastUsed > 0 ? iso(lastUsed) : null,
     })
   }
-  const shared = snap.children.filter((c) => c.clientId === null)
+  const shared = snap.children.filter((c) => c.clientId === null && c.userId === null)
+  const people = snap.children.filter((c) => c.userId !== null)
+  const allUsers = await src.users()
+  const userName = new Map(allUsers.map((u) => [u.id, u.name]))
   const active = (await src.signingKeys()).find((k) => k.retiredAt === null)
   const r = src.record
   return {
@@ -104,14 +110,15 @@ export async function buildStatusReport(src: StatusSources) {
       active_kid: active?.kid ?? null,
       active_key_age_seconds: active ? seconds(now - active.createdAt) : null,
     },
-    users: await src.users().then((all) => ({
-      owner: all.filter((u) => u.disabledAt === null && u.role === 'owner').length,
-      member: all.filter((u) => u.disabledAt === null && u.role === 'member').length,
-      disabled: all.filter((u) => u.disabledAt !== null).length,
-    })),
+    users: {
+      owner: allUsers.filter((u) => u.disabledAt === null && u.role === 'owner').length,
+      member: allUsers.filter((u) => u.disabledAt === null && u.role === 'member').length,
+      disabled: allUsers.filter((u) => u.disabledAt !== null).length,
+    },
     sessions: snap.sessions.length,
     children: snap.children.length,
     ...(shared.length > 0 ? {shared_children: await Promise.all(shared.map(async (c) => ({pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),
+    ...(people.length > 0 ? {user_children: await Promise.all(people.map(async (c) => ({user_id: c.userId!, user_name: userName.get(c.userId!) ?? null, pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),
     clients,
     warnings: src.warnings(),
   }
