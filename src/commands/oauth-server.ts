@@ -6,7 +6,7 @@ import {parseDuration} from '../config/duration.js'
 import {dataDirArg} from '../config/paths.js'
 import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
-import {upstreamOptions} from '../users/oidc/upstream-flags.js'
+import {upstreamBanner, upstreamOptions} from '../users/oidc/upstream-flags.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
 import {consolePath} from '../console/console.js'
 
@@ -72,6 +72,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     const [command, ...args] = argv as string[]
     const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel, escape: terminalText})
     const {dataDir, databaseUrl, postgres} = storeConfig(flags, this.clock)
+    const upstream = upstreamOptions(flags)
     const server = await createServer({
       dataDir,
       databaseUrl,
@@ -107,7 +108,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
         allowPrivateMetadataHosts: flags['allow-private-metadata-hosts'],
         autoApprove: flags['auto-approve'],
         refreshGraceMs: flags['refresh-grace'] * 1000,
-        upstream: upstreamOptions(flags),
+        upstream,
       },
     })
     const c = this.colors
@@ -118,6 +119,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : terminalText([command, ...args].join(' '))}; isolation ${flags.isolation})`)
     this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     if (flags.console) this.log(`  console         ${server.issuer}${consolePath(flags['console-path'])}  (owner login)`)
+    // Upstream OpenID Connect sign-in: the provider, and the redirect URI to register there.
+    if (upstream) for (const line of upstreamBanner(upstream, server.issuer)) this.log(terminalText(line))
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     if (databaseUrl) this.log(`  store           ${server.store}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)

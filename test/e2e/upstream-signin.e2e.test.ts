@@ -148,7 +148,7 @@ test('upstream sign-in: allowed people get one account per (iss, sub); others, f
   assert.equal((await usersOf(dataDir)).length, count)
 })
 
-test('provider with the spec default (claims of the email and profile scopes in UserInfo only, OIDC Core §5.4): the allow-list reads UserInfo; a claim never sent is named on the page', {skip: noBrowser, timeout: 240_000}, async (t) => {
+test('provider with the spec default (claims of the email and profile scopes in UserInfo only, OIDC Core §5.4): the allow-list reads UserInfo; a claim never sent is named on the page; the start-up banner names the provider and the redirect URI to register', {skip: noBrowser, timeout: 240_000}, async (t) => {
   const dataDir = tempDir(t)
   const idp = await startUpstream(t)
   idp.accounts.set('uma-sub', {email: 'uma@example.com', email_verified: true, preferred_username: 'uma'})
@@ -161,7 +161,15 @@ test('provider with the spec default (claims of the email and profile scopes in 
     dataDir,
     args: ['--oidc-issuer', idp.issuer, '--oidc-client-id', idp.clientId, '--oidc-client-secret-file', secretFile, '--oidc-allow-domain', 'example.com', '--oidc-allow-claim', 'groups=staff', '--oidc-auto-create'],
   })
-  await idp.configure(`${daemon.issuer}/oauth/upstream/callback`, {}, {conformIdTokenClaims: true})
+  // The start-up banner names the provider and the redirect URI to register there: registered as printed, sign-in works.
+  // (The banner's lines after "listening on" may arrive in a later chunk: wait for them.)
+  for (let i = 0; i < 200 && !/who may sign in/.test(daemon.stdout()); i++) await new Promise((r) => setTimeout(r, 25))
+  const banner = daemon.stdout()
+  assert.match(banner, new RegExp(`sign-in via +${idp.issuer.replace(/[.]/g, '\\.')} +\\(client id gatehouse, client_secret_basic`))
+  assert.match(banner, /who may sign in domain example\.com, claim groups=staff; accounts made at first sign-in/)
+  const printed = /redirect URI +(\S+) +\(register it at the provider\)/.exec(banner)?.[1]
+  assert.equal(printed, `${daemon.issuer}/oauth/upstream/callback`)
+  await idp.configure(printed, {}, {conformIdTokenClaims: true})
   const browser = await launchBrowser(t)
 
   // Uma (verified e-mail of the domain) and Gus (group staff, no e-mail): their claims are only in
