@@ -31,8 +31,8 @@ export interface UpstreamOptions {
   timeoutSeconds?: number | undefined
 }
 
-/** Where a sign-in goes back to: the consent request parked in the session, or the owner's console. */
-export type UpstreamTarget = {kind: 'consent'; requestId: string} | {kind: 'console'; returnTo: string}
+/** Where a sign-in goes back to: the consent request parked in the session, the owner's console, or a person's own approvals page (/oauth/account). */
+export type UpstreamTarget = {kind: 'consent'; requestId: string} | {kind: 'console'; returnTo: string} | {kind: 'account'; returnTo: string}
 
 interface Pending {
   sessionId: string
@@ -61,7 +61,8 @@ export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
  * provider; the state is single-use and bound to the session (a callback in another browser, or
  * a second time, is refused: login CSRF, replay). GET callback: validates, maps (iss, sub) to one
  * local user (link-account.ts), logs the session in and resumes the consent request.
- * `consoleStart(returnTo)` is the same sign-in for the owner's console (src/console): the
+ * `accountStart(returnTo)` is the same sign-in for /oauth/account (any enabled person, back to
+ * `returnTo`). `consoleStart(returnTo)` is the same sign-in for the owner's console (src/console): the
  * callback then admits only an enabled user with role owner (a member gets a page saying so and
  * the session stays as it was) and sends the browser to `returnTo`.
  */
@@ -162,14 +163,18 @@ export function createUpstreamLogin({
     await toProvider(res, session, {kind: 'consent', requestId})
   }
 
-  /** The console's "Sign in with ..." (a POST carrying the login form's CSRF token, checked by the console). */
-  const consoleStart =
-    (returnTo: string) =>
+  /** A page's "Sign in with ..." link: sends this browser session to the provider, to come back to `then`. */
+  const startFor =
+    (then: UpstreamTarget) =>
     async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const session = await sessions.get(cookie.read(req))
       if (!session) return failed(res, 400, 'Page expired', 'this page expired or cookies are blocked; reload the login page')
-      await toProvider(res, session, {kind: 'console', returnTo})
+      await toProvider(res, session, then)
     }
+  /** The console's "Sign in with ..." (owners only, checked at the callback). */
+  const consoleStart = (returnTo: string) => startFor({kind: 'console', returnTo})
+  /** /oauth/account's "Sign in with ...": any enabled person, to see and revoke their own approvals. */
+  const accountStart = (returnTo: string) => startFor({kind: 'account', returnTo})
 
   const callback: Handler = async (req, res, ctx) => {
     const state = ctx.url.searchParams.get('state') ?? ''
@@ -219,6 +224,11 @@ export function createUpstreamLogin({
     if (linked.outcome === 'no_account') return failed(res, 403, 'No account', 'you signed in, but no account here belongs to you, and accounts are not created automatically. Ask the owner of this server.')
     if (linked.outcome === 'disabled') return failed(res, 403, 'Account disabled', 'your account on this server is disabled.')
     if (linked.created) logger.info('user created at first upstream sign-in', {user: linked.user.name})
+    if (p.then.kind === 'account') {
+      const loggedIn = await sessions.login(session, linked.user.id)
+      res.writeHead(303, {Location: p.then.returnTo, 'Cache-Control': 'no-store', 'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)}).end()
+      return
+    }
     if (p.then.kind === 'console') {
       if (linked.user.role !== 'owner') {
         logger.info('console: upstream sign-in of a member refused', {user: linked.user.name})
@@ -249,6 +259,7 @@ export function createUpstreamLogin({
     start: paged(start),
     callback: paged(callback),
     consoleStart,
+    accountStart,
     startUrl: (requestId: string) => `${issuer}${UPSTREAM_START_PATH}?request=${encodeURIComponent(requestId)}`,
     label: options.label ?? `Sign in with ${upstreamUrl.host}`,
   }
