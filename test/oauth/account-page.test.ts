@@ -73,7 +73,7 @@ test('a member sees and revokes only their own approvals; an owner everyone\'s',
   // Audited where it happened, by whom: each approval on the consent page, each revocation on this page.
   const trail = (event: string) => s.store.audit.query({event, clientId: web.client_id})
   const granted = await trail('consent.granted')
-  assert.deepEqual(granted.map((e) => [e.method, e.subject, e.detail!.user_name]).sort(), [['consent page', alice.id, 'alice'], ['consent page', bob.id, 'bob']])
+  assert.deepEqual(granted.map((e) => [e.method, e.subject, e.detail!.user_name]).sort(), [['consent page', alice.id, 'alice'], ['consent page', bob.id, 'bob']].sort())
   const owner = (await s.store.users.primaryOwner())!
   const revoked = await trail('consent.revoked')
   assert.deepEqual(revoked.map((e) => [e.method, e.subject, e.detail!.user_id, e.detail!.by]).sort(), [['account page', alice.id, alice.id, 'alice'], ['account page', owner.id, bob.id, owner.name]].sort())
