@@ -62,7 +62,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'oidc-client-key-file': Flags.string({description: 'Instead of a secret: a private key (PEM or JWK) to authenticate at the provider with private_key_jwt (RFC 7523); register its public key there.', env: 'GATEHOUSE_OIDC_CLIENT_KEY_FILE', helpGroup: 'SIGN-IN'}),
     'oidc-allow-email': Flags.string({description: 'Allow this verified e-mail address (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_EMAIL', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
     'oidc-allow-domain': Flags.string({description: 'Allow verified e-mail addresses of this domain (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_DOMAIN', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
-    'oidc-allow-claim': Flags.string({description: 'Allow ID tokens with this NAME=VALUE claim (a string, or an array containing it: groups). Repeatable.', env: 'GATEHOUSE_OIDC_ALLOW_CLAIM', multiple: true, helpGroup: 'SIGN-IN'}),
+    'oidc-allow-claim': Flags.string({description: 'Allow people with this NAME=VALUE claim, in the ID token or from UserInfo (a string, or an array containing it: groups). Repeatable.', env: 'GATEHOUSE_OIDC_ALLOW_CLAIM', multiple: true, helpGroup: 'SIGN-IN'}),
     'oidc-auto-create': Flags.boolean({description: 'Create a member at the first upstream sign-in of an allowed person (needs an allow-list).', env: 'GATEHOUSE_OIDC_AUTO_CREATE', default: false, helpGroup: 'SIGN-IN'}),
     'oidc-only': Flags.boolean({description: 'Offer only upstream sign-in on the consent page (no password form).', env: 'GATEHOUSE_OIDC_ONLY', default: false, helpGroup: 'SIGN-IN'}),
   }
