@@ -49,6 +49,12 @@ export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
     lines.push(`    sessions ${cl.sessions}; last 5 min: ${cl.requests_5m} requests, ${cl.errors_5m} errors; last used ${cl.last_used_at ?? 'never'}`)
     for (const ch of cl.children) lines.push(`    child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
   }
+  for (const ch of (s.shared_children ?? []) as Array<{pid: number; rss_bytes: number | null; uptime_seconds: number}>) lines.push(`  ${c.bold('shared')} child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
+  // --isolation user: one child per person, named by user (and id), not by client.
+  for (const ch of (s.user_children ?? []) as Array<{user_id: string; user_name: string | null; pid: number; rss_bytes: number | null; uptime_seconds: number}>) {
+    lines.push(`  user ${c.bold(safe(ch.user_name ?? '(removed)'))} ${c.dim(safe(ch.user_id))}`)
+    lines.push(`    child pid ${ch.pid}, ${mb(ch.rss_bytes)}, up ${duration(ch.uptime_seconds)}`)
+  }
   const a = s.audit as {pending: number; max_buffered: number; dropped: number; dropped_total: number; failing_since: string | null} | undefined
   if (a && (a.pending > 0 || a.dropped_total > 0 || a.failing_since)) {
     const line = `  audit    ${a.pending} event${a.pending === 1 ? '' : 's'} waiting to be written (bound ${a.max_buffered})${a.failing_since ? `, writes failing since ${a.failing_since}` : ''}; dropped ${a.dropped_total} since start${a.dropped > 0 ? ` (${a.dropped} not yet recorded)` : ''}`

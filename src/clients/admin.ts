@@ -1,3 +1,4 @@
+import {adminEvent, type Actor} from '../audit/actor.js'
 import type {Clock} from '../clock.js'
 import {GatehouseError, invalidInput} from '../errors.js'
 import {StoreConflictError} from '../store/errors.js'
@@ -44,9 +45,13 @@ function validateMaxSessions(value: number | null | undefined): number | null {
 /** Scopes a client gets when none are named: access to the gated MCP server. */
 export const DEFAULT_SCOPES = ['mcp']
 
-/** Client administration: what the CLI commands (and tests) call. */
+/**
+ * Client administration: what the CLI commands and the console call. Each creation and revocation
+ * is recorded here as one audit event (`client.created`, `client.revoked`) naming the `actor` the
+ * caller passes (its `method`: cli or console).
+ */
 export function createClientAdmin({store, clock, random}: {store: Store; clock: Clock; random?: RandomBytes}) {
-  async function generate(input: GenerateInput): Promise<GeneratedClient> {
+  async function generate(input: GenerateInput, actor: Actor): Promise<GeneratedClient> {
     const name = validateName(input.name)
     const description = validateDescription(input.description)
     const scopes = validateScopes(input.scopes && input.scopes.length > 0 ? input.scopes : DEFAULT_SCOPES)
@@ -96,9 +101,7 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
       }
       throw error
     }
-    await store.audit.append([
-      {time: client.createdAt, event: 'client.created', clientId: client.id, method: 'cli', outcome: 'ok', detail: {name, scopes, grant_types: grantTypes}},
-    ])
+    await store.audit.append([adminEvent(actor, 'client.created', client.createdAt, {clientId: client.id, detail: {name, scopes, grant_types: grantTypes}})])
     return {client: {...client, lastUsedAt: null, revokedAt: null, revokedBy: null, revokedReason: null}, secret}
   }
 
@@ -115,7 +118,7 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
     throw new GatehouseError('NOT_FOUND', `no client with id or name ${JSON.stringify(ref)}`)
   }
 
-  async function revoke(ref: string, {by, reason}: {by: string; reason?: string | undefined}): Promise<ClientRecord> {
+  async function revoke(ref: string, {by, reason}: {by: string; reason?: string | undefined}, actor: Actor): Promise<ClientRecord> {
     const client = await find(ref)
     if (client.revokedAt !== null) {
       throw new GatehouseError('CONFLICT', `client ${client.id} was already revoked at ${new Date(client.revokedAt).toISOString()}`)
@@ -123,7 +126,7 @@ export function createClientAdmin({store, clock, random}: {store: Store; clock: 
     const at = clock.now()
     const done = await store.clients.revoke(client.id, {at, by, reason: reason ?? null})
     if (!done) throw new GatehouseError('CONFLICT', `client ${client.id} was revoked concurrently`)
-    await store.audit.append([{time: at, event: 'client.revoked', clientId: client.id, subject: by, method: 'cli', outcome: 'ok', detail: reason ? {reason} : null}])
+    await store.audit.append([adminEvent(actor, 'client.revoked', at, {clientId: client.id, detail: reason ? {reason} : {}})])
     return {...client, revokedAt: at, revokedBy: by, revokedReason: reason ?? null}
   }
 

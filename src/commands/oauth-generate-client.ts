@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import {BaseCommand, jsonFlag} from '../cli/base-command.js'
 import {clientSettings} from '../cli/client-settings.js'
 import {canPrompt, askText, needsFlag} from '../cli/prompts.js'
+import {cliActor} from '../audit/actor.js'
 import {createClientAdmin, DEFAULT_SCOPES} from '../clients/admin.js'
 import {parsePublicKeys} from '../clients/public-key.js'
 import {GRANT_TYPES, parseTokenTtl, validateName, validateScopes} from '../clients/validate.js'
@@ -76,7 +77,7 @@ export default class GenerateClient extends BaseCommand {
       tokenRateLimit: flags['token-rate-limit'],
       mcpRateLimit: flags['mcp-rate-limit'],
       maxSessions: flags['max-sessions'],
-    })
+    }, cliActor())
     if (keychain?.ok && secret) await keychain.vault.set(client.id, secret)
 
     if (flags.json) {

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {userInfo} from 'node:os'
 import {BaseCommand, jsonFlag} from '../cli/base-command.js'
 import {clientJson} from '../cli/client-view.js'
 import {askConfirm, canPrompt, needsFlag} from '../cli/prompts.js'
 import {terminalText} from '../cli/terminal-text.js'
+import {cliActor} from '../audit/actor.js'
 import {createClientAdmin} from '../clients/admin.js'
 import {describeClient} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
@@ -41,16 +41,10 @@ export default class RevokeClient extends BaseCommand {
       const ok = await askConfirm(`Revoke ${terminalText(describeClient(client))}? Its tokens stop working at once.`)
       if (!ok) throw new GatehouseError('CANCELLED', 'not revoked')
     }
-    const revoked = await admin.revoke(client.id, {by: `cli:${safeUser()}`, reason: flags.reason})
+    const actor = cliActor()
+    const revoked = await admin.revoke(client.id, {by: actor.subject!, reason: flags.reason}, actor)
     if (flags.json) return this.printJson(clientJson(revoked))
     this.log(`${this.colors.green('✔')} Revoked ${terminalText(describeClient(revoked))}; its tokens are refused from now on.`)
   }
 }
 
-function safeUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return 'unknown'
-  }
-}

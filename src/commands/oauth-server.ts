@@ -6,7 +6,7 @@ import {parseDuration} from '../config/duration.js'
 import {dataDirArg} from '../config/paths.js'
 import {invalidInput} from '../errors.js'
 import {DEFAULT_MAX_CHILDREN, type Isolation} from '../gateway/gateway.js'
-import {upstreamOptions} from '../users/oidc/upstream-flags.js'
+import {upstreamBanner, upstreamOptions} from '../users/oidc/upstream-flags.js'
 import {createServer, defaultGatewayLimits, defaults} from '../server.js'
 import {consolePath} from '../console/console.js'
 
@@ -63,7 +63,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     'oidc-client-key-file': Flags.string({description: 'Instead of a secret: a private key (PEM or JWK) to authenticate at the provider with private_key_jwt (RFC 7523); register its public key there.', env: 'GATEHOUSE_OIDC_CLIENT_KEY_FILE', helpGroup: 'SIGN-IN'}),
     'oidc-allow-email': Flags.string({description: 'Allow this verified e-mail address (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_EMAIL', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
     'oidc-allow-domain': Flags.string({description: 'Allow verified e-mail addresses of this domain (repeatable, or comma-separated).', env: 'GATEHOUSE_OIDC_ALLOW_DOMAIN', multiple: true, delimiter: ',', helpGroup: 'SIGN-IN'}),
-    'oidc-allow-claim': Flags.string({description: 'Allow ID tokens with this NAME=VALUE claim (a string, or an array containing it: groups). Repeatable.', env: 'GATEHOUSE_OIDC_ALLOW_CLAIM', multiple: true, helpGroup: 'SIGN-IN'}),
+    'oidc-allow-claim': Flags.string({description: 'Allow people with this NAME=VALUE claim, in the ID token or from UserInfo (a string, or an array containing it: groups). Repeatable.', env: 'GATEHOUSE_OIDC_ALLOW_CLAIM', multiple: true, helpGroup: 'SIGN-IN'}),
     'oidc-auto-create': Flags.boolean({description: 'Create a member at the first upstream sign-in of an allowed person (needs an allow-list).', env: 'GATEHOUSE_OIDC_AUTO_CREATE', default: false, helpGroup: 'SIGN-IN'}),
     'oidc-only': Flags.boolean({description: 'Offer only upstream sign-in on the consent page (no password form).', env: 'GATEHOUSE_OIDC_ONLY', default: false, helpGroup: 'SIGN-IN'}),
   }
@@ -73,6 +73,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     const [command, ...args] = argv as string[]
     const logger = createLogger({format: flags['log-format'] as 'text' | 'json', level: flags['log-level'] as LogLevel, escape: terminalText})
     const {dataDir, databaseUrl, postgres} = storeConfig(flags, this.clock)
+    const upstream = upstreamOptions(flags)
     const server = await createServer({
       dataDir,
       databaseUrl,
@@ -109,7 +110,7 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
         allowPrivateMetadataHosts: flags['allow-private-metadata-hosts'],
         autoApprove: flags['auto-approve'],
         refreshGraceMs: flags['refresh-grace'] * 1000,
-        upstream: upstreamOptions(flags),
+        upstream,
       },
     })
     const c = this.colors
@@ -120,6 +121,8 @@ Everything after -- is the local stdio MCP server to gate; without it, the bundl
     this.log(`  MCP endpoint    ${server.issuer}/mcp  (gating ${command === undefined ? 'the bundled memory server' : terminalText([command, ...args].join(' '))}; isolation ${flags.isolation})`)
     this.log(`  authorize       ${server.issuer}/oauth/authorize${flags['auto-approve'] ? c.yellow(' (auto-approve: development only)') : ''}`)
     if (flags.console) this.log(`  console         ${server.issuer}${consolePath(flags['console-path'])}  (owner login)`)
+    // Upstream OpenID Connect sign-in: the provider, and the redirect URI to register there.
+    if (upstream) for (const line of upstreamBanner(upstream, server.issuer)) this.log(terminalText(line))
     this.log(`  signing keys    ${server.keyStorage.kind === 'keychain' ? 'in the OS keychain' : server.keyStorage.location}`)
     if (databaseUrl) this.log(`  store           ${server.store}`)
     this.log(`  get a token     curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${server.issuer}/oauth/token`)

@@ -1,3 +1,4 @@
+import type {Actor} from '../audit/actor.js'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ClientAdmin} from '../clients/admin.js'
 import type {Clock} from '../clock.js'
@@ -85,6 +86,8 @@ const filterValue = (v: string | null) => (v === null || v === '' ? undefined : 
 export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): void} {
   const {base, login, store, clock} = deps
   const maxBody = deps.maxBodyBytes ?? 16 * 1024
+  /** The signed-in owner as the actor of what they do here (audit: method console). */
+  const actorOf = (user: ConsoleUser): Actor => ({method: 'console', subject: user.subject, name: user.name})
   const feed = createAuditFeed({store, logger: deps.logger, intervalMs: deps.pollMs ?? 250})
   const page = (res: ServerResponse, status: number, title: string, tab: Tab | null, user: ConsoleUser | null, body: string, headers: Record<string, string | string[]> = {}) =>
     sendHtml(res, status, layout({base, title, tab, csrf: user?.csrf ?? null, body, who: user?.name}), headers)
@@ -199,7 +202,7 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
         grantTypes: grant === 'authorization_code' ? ['authorization_code', 'refresh_token'] : ['client_credentials'],
         redirectUris: words(form.get('redirect_uris')),
         authMethod: 'client_secret_basic',
-      })
+      }, actorOf(user))
       page(res, 201, 'Client created', 'clients', user, createdPage({base, issuer: deps.issuer, client, secret}))
     } catch (error) {
       if (!(error instanceof GatehouseError)) throw error
@@ -228,7 +231,7 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
     const id = form.get('client_id') ?? ''
     // By id only: a name could match another client than the one confirmed.
     if (!(await store.clients.findById(id))) throw new ConsolePageError(404, 'No such client', 'That client does not exist.')
-    const c = await deps.admin.revoke(id, {by: user.subject, reason})
+    const c = await deps.admin.revoke(id, {by: user.subject, reason}, actorOf(user))
     res.writeHead(303, {Location: `${base}/clients?${new URLSearchParams({revoked: c.id})}`, 'Cache-Control': 'no-store'}).end()
   })
   const confirmConsent = signedIn(async (_req, res, ctx, user) => {
@@ -246,11 +249,11 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
       reason: false,
     }))
   })
-  const revokeConsent = change(async (_req, res, _ctx, _user, form) => {
+  const revokeConsent = change(async (_req, res, _ctx, user, form) => {
     if (form.get('confirm') !== 'yes') throw new ConsolePageError(400, 'Not confirmed', 'Confirm on the confirmation page.')
     const id = form.get('client_id') ?? ''
     if (!(await store.clients.findById(id))) throw new ConsolePageError(404, 'No such client', 'That client does not exist.')
-    const r = await deps.consents.revoke(id)
+    const r = await deps.consents.revoke(id, {}, actorOf(user))
     res.writeHead(303, {Location: `${base}/clients?${new URLSearchParams({consent: r.clientId})}`, 'Cache-Control': 'no-store'}).end()
   })
 
@@ -285,14 +288,12 @@ export function createConsole(deps: ConsoleDeps): {routes: Route[]; close(): voi
     if (u.id === user.subject) throw new ConsolePageError(409, 'Not yourself', 'You cannot disable yourself here: you would lock yourself out of the console.')
     // The same service as `gatehouse users disable`: one transaction revokes their consents and
     // grants; every daemon on this store hears it through the change feed.
-    const r = await deps.users.disable(u.id)
-    await store.audit.append([{time: clock.now(), event: 'user.disabled', clientId: null, subject: user.subject, method: 'console', outcome: 'ok', detail: {user_id: u.id, user_name: u.name, by: user.name, consents_revoked: r.consents, grants_revoked: r.grants}}])
+    await deps.users.disable(u.id, actorOf(user))
     res.writeHead(303, {Location: `${base}/users?${new URLSearchParams({disabled: u.name})}`, 'Cache-Control': 'no-store'}).end()
   })
   const enableUser = change(async (_req, res, _ctx, user, form) => {
     const u = await namedUser(form.get('user_id') ?? '')
-    await deps.users.enable(u.id)
-    await store.audit.append([{time: clock.now(), event: 'user.enabled', clientId: null, subject: user.subject, method: 'console', outcome: 'ok', detail: {user_id: u.id, user_name: u.name, by: user.name}}])
+    await deps.users.enable(u.id, actorOf(user))
     res.writeHead(303, {Location: `${base}/users?${new URLSearchParams({enabled: u.name})}`, 'Cache-Control': 'no-store'}).end()
   })
 
@@ -343,9 +344,16 @@ ${usageChart({series: hour, label: 'last hour, per minute', from: '60 min ago', 
   // --- health --------------------------------------------------------------------------------
   const getHealth = signedIn(async (_req, res, _ctx, user) => {
     const now = clock.now()
-    const [report, keys, storeOk, all] = await Promise.all([deps.status(), store.signingKeys.list(), store.ping().then(() => true, () => false), names()])
+    const [report, keys, storeOk, all, people] = await Promise.all([deps.status(), store.signingKeys.list(), store.ping().then(() => true, () => false), names(), store.users.list()])
+    const userNames = new Map(people.map((u) => [u.id, u.name]))
     const children = await Promise.all(
-      deps.gateway.snapshot().children.map(async (c) => ({...c, rss: await residentBytes(c.pid), uptimeSeconds: Math.max(0, (now - c.startedAt) / 1000), clientName: c.clientId === null ? null : (all.get(c.clientId) ?? null)})),
+      deps.gateway.snapshot().children.map(async (c) => ({
+        ...c,
+        rss: await residentBytes(c.pid),
+        uptimeSeconds: Math.max(0, (now - c.startedAt) / 1000),
+        clientName: c.clientId === null ? null : (all.get(c.clientId) ?? null),
+        userName: c.userId === null ? null : (userNames.get(c.userId) ?? null),
+      })),
     )
     page(res, 200, 'Health', 'health', user, healthPage({
       report,

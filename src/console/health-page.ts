@@ -4,9 +4,16 @@ import {age, bytes, escapeHtml, foreign, when} from './html.js'
 
 export interface HealthView {
   report: StatusReport
-  children: Array<ChildSnapshot & {rss: number | null; uptimeSeconds: number; clientName: string | null}>
+  children: Array<ChildSnapshot & {rss: number | null; uptimeSeconds: number; clientName: string | null; userName: string | null}>
   keys: Array<{kid: string; alg: string; createdAt: number; retiredAt: number | null; verifyUntil: number | null; ageSeconds: number}>
   storeOk: boolean
+}
+
+/** Whom a child serves: a person (--isolation user), a client, or everyone (--isolation shared). */
+function childLabel(c: HealthView['children'][number]): string {
+  if (c.userId !== null) return `user ${foreign(c.userName ?? '(removed)')} <code>${foreign(c.userId, 'ltr')}</code>`
+  if (c.clientId !== null) return `${foreign(c.clientName ?? c.clientId)} <code>${foreign(c.clientId, 'ltr')}</code>`
+  return 'shared'
 }
 
 /** The Health page: the daemon, its child servers (with their last stderr lines), sessions, keys, store, warnings. */
@@ -15,7 +22,7 @@ export function healthPage(v: HealthView): string {
   const children = v.children.length
     ? v.children
         .map(
-          (c) => `<article class="child"><h3>pid ${c.pid} · ${c.clientId === null ? 'shared' : `${foreign(c.clientName ?? c.clientId)} <code>${foreign(c.clientId, 'ltr')}</code>`}</h3>
+          (c) => `<article class="child"><h3>pid ${c.pid} · ${childLabel(c)}</h3>
 <dl><dt>Uptime</dt><dd>${age(c.uptimeSeconds)}</dd><dt>Memory (RSS)</dt><dd>${bytes(c.rss)}</dd><dt>Restarts</dt><dd>${c.restarts}</dd></dl>
 <details${c.stderr.length ? ' open' : ''}><summary>Last stderr lines (${c.stderr.length})</summary><pre class="stderr">${c.stderr.map((l) => `<span class="line">${foreign(l, 'ltr')}</span>`).join('') || '<span class="none">nothing yet</span>'}</pre></details></article>`,
         )

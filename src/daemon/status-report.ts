@@ -9,6 +9,9 @@
  *  started_at, seen_seconds_ago, self}], keys: {source: "keychain"|"file", location, active_kid,
  *  active_key_age_seconds}, users: {owner, member, disabled} (enabled users by role, and the
  *  disabled), sessions, children,
+ *  shared_children: [{pid, rss_bytes, uptime_seconds}] (--isolation shared; absent when none),
+ *  user_children: [{user_id, user_name, pid, rss_bytes, uptime_seconds}] (--isolation user: one per
+ *  person; absent when none),
  *  clients: [{client_id, name, sessions, children: [{pid, rss_bytes, uptime_seconds}],
  *             requests_5m, errors_5m, last_used_at}],
  *  audit: {pending, max_buffered, dropped, dropped_total, failing_since},
@@ -49,13 +52,13 @@ export interface StatusSources {
   signingKeys(): Promise<Array<{kid: string; createdAt: number; retiredAt: number | null}>>
   /** A client's name and last use, if it exists. */
   client(id: string): Promise<{name: string; lastUsedAt: number | null} | undefined>
-  gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; startedAt: number}>}}
+  gateway: {snapshot(): {sessions: Array<{clientId: string}>; children: Array<{pid: number; clientId: string | null; userId: string | null; startedAt: number}>}}
   activity: ActivityTracker
   /** The audit writer's backlog. */
   audit(): AuditBacklog
   warnings(): RecentWarning[]
   /** The people (src/users): their roles and whether they are disabled. */
-  users(): Promise<Array<{role: string; disabledAt: number | null}>>
+  users(): Promise<Array<{id: string; name: string; role: string; disabledAt: number | null}>>
 }
 
 export interface ClientStatus {
@@ -94,9 +97,12 @@ export async function buildStatusReport(src: StatusSources) {
       last_used_at: lastUsed > 0 ? iso(lastUsed) : null,
     })
   }
-  const shared = snap.children.filter((c) => c.clientId === null)
+  const shared = snap.children.filter((c) => c.clientId === null && c.userId === null)
+  const people = snap.children.filter((c) => c.userId !== null)
   const keys = up ? await src.signingKeys().catch(() => null) : null
   const active = keys ? keys.find((k) => k.retiredAt === null) : undefined
+  const allUsers = up ? await src.users().catch(() => null) : null
+  const userName = new Map((allUsers ?? []).map((u) => [u.id, u.name]))
   const r = src.record
   return {
     running: true as const,
@@ -132,19 +138,17 @@ export async function buildStatusReport(src: StatusSources) {
       active_kid: active?.kid ?? src.activeKid(),
       active_key_age_seconds: active ? seconds(now - active.createdAt) : null,
     },
-    users: up
-      ? await src
-          .users()
-          .then((all) => ({
-            owner: all.filter((u) => u.disabledAt === null && u.role === 'owner').length,
-            member: all.filter((u) => u.disabledAt === null && u.role === 'member').length,
-            disabled: all.filter((u) => u.disabledAt !== null).length,
-          }))
-          .catch(() => null)
+    users: allUsers
+      ? {
+          owner: allUsers.filter((u) => u.disabledAt === null && u.role === 'owner').length,
+          member: allUsers.filter((u) => u.disabledAt === null && u.role === 'member').length,
+          disabled: allUsers.filter((u) => u.disabledAt !== null).length,
+        }
       : null,
     sessions: snap.sessions.length,
     children: snap.children.length,
     ...(shared.length > 0 ? {shared_children: await Promise.all(shared.map(async (c) => ({pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),
+    ...(people.length > 0 ? {user_children: await Promise.all(people.map(async (c) => ({user_id: c.userId!, user_name: userName.get(c.userId!) ?? null, pid: c.pid, rss_bytes: await residentBytes(c.pid), uptime_seconds: seconds(now - c.startedAt)})))} : {}),
     clients,
     audit: (({pending, maxBuffered, dropped, droppedTotal, failingSince}) => ({
       pending,

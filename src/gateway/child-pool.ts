@@ -27,7 +27,10 @@ export const DEFAULT_INITIALIZE_TIMEOUT_MS = 30_000
 /** A running child as `snapshot()` shows it. `restarts`: children started before it for the same client (or the shared one). */
 export interface ChildSnapshot {
   pid: number
+  /** The client it serves; null for the `shared` child and for a person's child (`--isolation user`). */
   clientId: string | null
+  /** The person it serves in `--isolation user` (their stable id), else null. */
+  userId: string | null
   startedAt: number
   restarts: number
   stderr: string[]
@@ -93,7 +96,7 @@ export function createChildPool(options: ChildPoolOptions) {
   const multiplexers = new Map<string, Multiplexer>()
   /** Every multiplexer whose child may still be running, in the map or not (stopping, failed). */
   const live = new Set<Multiplexer>()
-  const origins = new WeakMap<Multiplexer, {clientId: string | null; startedAt: number; restarts: number}>()
+  const origins = new WeakMap<Multiplexer, {clientId: string | null; userId: string | null; startedAt: number; restarts: number}>()
   /** Children started per client (or for the shared one), for `restarts`; bounded by the clients seen. */
   const starts = new Map<string, number>()
   let childSeq = 0
@@ -129,7 +132,7 @@ export function createChildPool(options: ChildPoolOptions) {
     const startKey = isolation === 'shared' ? '' : (identity?.userId ?? principal.clientId)
     const started = starts.get(startKey) ?? 0
     starts.set(startKey, started + 1)
-    origins.set(mux, {clientId: identity === undefined || identity.userId !== undefined ? null : principal.clientId, startedAt: clock.now(), restarts: isolation === 'session' ? 0 : started})
+    origins.set(mux, {clientId: identity === undefined || identity.userId !== undefined ? null : principal.clientId, userId: identity?.userId ?? null, startedAt: clock.now(), restarts: isolation === 'session' ? 0 : started})
     return mux
   }
 

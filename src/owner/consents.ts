@@ -1,3 +1,4 @@
+import {adminEvent, type Actor} from '../audit/actor.js'
 import type {Clock} from '../clock.js'
 import {pickByName} from '../clients/resolve-name.js'
 import {GatehouseError} from '../errors.js'
@@ -38,9 +39,10 @@ export function createConsentAdmin({store, clock}: {store: Store; clock: Clock})
     /**
      * Revokes the consents of a client (by id, or a name that one client with consents has) and
      * the grants made under them, everyone's or one user's: their refresh tokens stop working at
-     * once and their access tokens are refused by a running daemon on the next request.
+     * once and their access tokens are refused by a running daemon on the next request. Recorded
+     * as one `consent.revoked` audit event by `actor`.
      */
-    async revoke(ref: string, {user}: {user?: string | undefined} = {}): Promise<{clientId: string; clientName: string; consents: number; grants: number}> {
+    async revoke(ref: string, {user}: {user?: string | undefined}, actor: Actor): Promise<{clientId: string; clientName: string; consents: number; grants: number}> {
       const who = await person(user)
       let client = await store.clients.findById(ref)
       if (!client) {
@@ -53,7 +55,17 @@ export function createConsentAdmin({store, clock}: {store: Store; clock: Clock})
       const at = clock.now()
       const {consents, grants} = await store.consents.revokeWith(client.id, (view) => decideConsentRevocation(view, at, who?.id))
       if (consents === 0 && grants === 0) throw new GatehouseError('NOT_FOUND', `client ${client.id} has no consent to revoke${who ? ` for ${who.name}` : ''}`)
+      await store.audit.append([consentRevokedEvent(actor, at, client.id, who?.id ?? null, {consents, grants})])
       return {clientId: client.id, clientName: client.name, consents, grants}
     },
   }
+}
+
+/**
+ * The audit event of a withdrawn approval (`consent.revoked`): the client, whose approvals
+ * (`user_id`, null for everyone's) and how many consents and grants went, by `actor` (cli,
+ * console, account page). One event per revocation, written where it happens.
+ */
+export function consentRevokedEvent(actor: Actor, at: number, clientId: string, userId: string | null, r: {consents: number; grants: number}) {
+  return adminEvent(actor, 'consent.revoked', at, {clientId, detail: {user_id: userId, consents_revoked: r.consents, grants_revoked: r.grants}})
 }

@@ -1,3 +1,4 @@
+import {adminEvent, type Actor} from '../audit/actor.js'
 import type {Clock} from '../clock.js'
 import type {Store} from '../store/types.js'
 import {hashPassword} from './password.js'
@@ -5,9 +6,13 @@ import {hashPassword} from './password.js'
 /** The owner's account: what `gatehouse owner set-password` calls. */
 export function createOwnerAdmin({store, clock}: {store: Store; clock: Clock}) {
   return {
-    async setPassword(password: string): Promise<{replaced: boolean}> {
+    /** Sets the first active owner's password (recorded as `owner.password_set` by `actor`; never the password or its hash). */
+    async setPassword(password: string, actor: Actor): Promise<{replaced: boolean}> {
       const replaced = (await store.owner.passwordHash()) !== undefined
-      await store.owner.setPasswordHash(await hashPassword(password), clock.now())
+      const at = clock.now()
+      await store.owner.setPasswordHash(await hashPassword(password), at)
+      const owner = await store.users.primaryOwner()
+      await store.audit.append([adminEvent(actor, 'owner.password_set', at, {detail: {user_id: owner?.id ?? null, user_name: owner?.name ?? null, replaced}})])
       return {replaced}
     },
     async hasPassword(): Promise<boolean> {

@@ -67,6 +67,7 @@ export function createOwnerLogin({
       if (result.outcome === 'no_owner') return {ok: false, status: 503, message: 'No owner password is set on this server; run: npx gatehouse owner set-password (with the daemon\'s --data-dir), or log in with your user name'}
       if (result.outcome === 'limited') return {ok: false, status: 429, message: `Too many login attempts; try again in ${result.retryAfter} seconds.`, retryAfter: result.retryAfter}
       if (result.outcome === 'wrong') return {ok: false, status: 401, message: name === '' ? 'Wrong password.' : 'Wrong user name or password.'}
+      if (result.outcome === 'disabled') return {ok: false, status: 403, message: `Account disabled: ${result.user.name} is disabled on this server. Ask an owner to enable it.`}
       if (!roles.includes(result.user.role)) return {ok: false, status: 403, message: `${result.user.name} is a ${result.user.role}: only ${roles.join(' or ')} users may log in here. Ask an owner if you need to.`}
       const next = await sessions.login(session, result.user.id)
       const cookies = [cookieFor(next)]

@@ -7,6 +7,11 @@ export type PasswordLoginResult =
   | {outcome: 'ok'; user: UserRecord; passwordHash: string; deviceId: string | undefined}
   /** Wrong name or password (one answer for both: no user enumeration). */
   | {outcome: 'wrong'}
+  /**
+   * The right password of a disabled user. Told only after the password was verified, so a wrong
+   * password learns nothing about the name (the same answer and the same hash cost as an unknown one).
+   */
+  | {outcome: 'disabled'; user: UserRecord}
   | {outcome: 'limited'; retryAfter: number}
   /** The one-field form was used and no owner has a password (run gatehouse owner set-password). */
   | {outcome: 'no_owner'}
@@ -15,9 +20,10 @@ export type PasswordLoginResult =
  * A person's login with a name and password on the consent page (issue 17). An empty name is
  * the owner's one-field form of before: the primary owner. Every attempt goes through the
  * owner-login guard (src/owner/login-guard.ts: reserved before the hash, per session, address or
- * device, bounded hashes at once; RFC 9700 §4.10, NIST SP 800-63B §5.2.2), and an unknown or
- * disabled name, or a user without a password, costs the same scrypt as a real one (checked
- * against a throwaway hash), so timing does not tell which names exist. The device token is
+ * device, bounded hashes at once; RFC 9700 §4.10, NIST SP 800-63B §5.2.2), and an unknown name,
+ * or a user without a password, costs the same scrypt as a real one (checked against a throwaway
+ * hash), so timing does not tell which names exist. A disabled user's password is checked against
+ * their own hash: only the right password is told 'disabled'. The device token is
  * per user: it is keyed by that user's password hash.
  */
 export function createPasswordLogin({store, guard}: {store: Store; guard: OwnerLoginGuard}) {
@@ -32,8 +38,11 @@ export function createPasswordLogin({store, guard}: {store: Store; guard: OwnerL
     } else {
       user = await store.users.findByName(name.normalize('NFC'))
     }
-    const usable = user !== undefined && user.disabledAt === null && user.passwordHash !== null
-    const hash = usable ? user!.passwordHash! : await decoyHash()
+    // A disabled user's own hash is checked too (same cost as any other), so the right password
+    // can be told the account is disabled; a wrong one gets the one "wrong" answer.
+    const hasPassword = user !== undefined && user.passwordHash !== null
+    const usable = hasPassword && user!.disabledAt === null
+    const hash = hasPassword ? user!.passwordHash! : await decoyHash()
     const deviceId = usable ? deviceTokenId(hash, device) : undefined
     const attempt = await guard.reserve({sessionId, address, deviceId})
     if ('retryAfter' in attempt) return {outcome: 'limited', retryAfter: attempt.retryAfter}
@@ -43,7 +52,8 @@ export function createPasswordLogin({store, guard}: {store: Store; guard: OwnerL
     } finally {
       attempt.release()
     }
-    if (!ok || !usable) return {outcome: 'wrong'}
+    if (!ok || !hasPassword) return {outcome: 'wrong'}
+    if (!usable) return {outcome: 'disabled', user: user!}
     await attempt.refund()
     return {outcome: 'ok', user: user!, passwordHash: hash, deviceId}
   }

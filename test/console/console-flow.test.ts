@@ -102,6 +102,11 @@ test('Chromium: log in, see a CLI client, create one and use its secret, watch a
   assert.equal(held.status, 401)
   const events = await s.store.audit.query({clientId: fromCli.client_id, event: 'client.revoked'})
   assert.equal(events.length, 1)
-  assert.deepEqual(events[0]!.detail, {reason: 'laptop lost'})
+  // Recorded where it was done, by whom: the console and the signed-in owner (not "cli").
+  const owner = (await s.store.users.primaryOwner())!
+  assert.deepEqual([events[0]!.method, events[0]!.subject, events[0]!.detail], ['console', owner.id, {reason: 'laptop lost', by: owner.name}])
+  const createdBy = async (clientId: string) => (await s.store.audit.query({clientId, event: 'client.created'})).map((e) => e.method)
+  assert.deepEqual(await createdBy(fromCli.client_id), ['cli'])
+  assert.deepEqual(await createdBy(made.client_id), ['console'])
   assert.deepEqual(violations, [], 'no CSP violation on any page')
 })

@@ -30,7 +30,7 @@ async function consoleUpstream(browser: Browser, issuer: string, login: string):
   return page
 }
 
-test('Chromium: an owner signs in to the console through the upstream provider; a member and a disabled owner are refused', {skip: noBrowser, timeout: 180_000}, async (t) => {
+test('Chromium: an owner signs in to the console through the upstream provider; a member and a disabled owner are refused; a member signs in to /oauth/account the same way', {skip: noBrowser, timeout: 180_000}, async (t) => {
   const dataDir = tempDir(t)
   const idp = await startUpstream(t)
   idp.accounts.set('olivia-sub', {email: 'olivia@example.com', email_verified: true, preferred_username: 'olivia'})
@@ -58,6 +58,22 @@ test('Chromium: an owner signs in to the console through the upstream provider; 
   assert.match((await mike.textContent('body'))!, /Owners only[\s\S]*you signed in as mike, a member: the console is for owners/)
   await mike.goto(`${daemon.issuer}/console/users`)
   assert.equal(new URL(mike.url()).pathname, '/console/login')
+
+  // /oauth/account offers the same "Sign in with <provider>" (Mike has no password: before, only a
+  // consent page got him there); he lands on his own approvals, as a member.
+  const acct = await (await browser.newContext()).newPage()
+  await acct.goto(`${daemon.issuer}/oauth/account`)
+  assert.match((await acct.textContent('p.upstream a.button'))!, /Sign in with 127\.0\.0\.1:\d+/)
+  await acct.click('p.upstream a.button')
+  await acct.fill('input[name=login]', 'mike-sub')
+  await acct.fill('input[name=password]', 'any password')
+  await acct.click('button[type=submit]')
+  for (let i = 0; i < 3 && !acct.url().startsWith(daemon.issuer); i++) {
+    if (await acct.$('button[type=submit]')) await acct.click('button[type=submit]')
+    await acct.waitForLoadState()
+  }
+  assert.equal(acct.url(), `${daemon.issuer}/oauth/account`)
+  assert.match((await acct.textContent('body'))!, /Signed in as mike \(member\)/)
 
   // Olivia disabled (CLI): her console session ends at its next request, and signing in again is refused.
   assert.equal((await runBin('run', ['users', 'disable', 'olivia'], {dataDir})).code, 0)

@@ -4,6 +4,7 @@
 // what it shows, and disable/enable as `gatehouse users disable` does (consents and grants revoked
 // in one transaction; RFC 7009 §2.2 for the refresh token refused after), CSRF-protected (OWASP
 // CSRF Prevention Cheat Sheet, synchronizer token) and audited with the acting user.
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import type {BrowserContext} from 'playwright-core'
@@ -23,10 +24,10 @@ test('Chromium: owners log in by name (the old owner password too), a member and
   const {hashPassword} = await import('../../src/owner/password.js')
   await s.store.owner.setPasswordHash(await hashPassword(PW.owner), s.clock.now())
   s.clock.advance(1000)
-  const alice = await users.add({name: 'alice', role: 'owner', password: PW.alice})
-  const carol = await users.add({name: 'carol', role: 'owner', password: PW.carol})
-  const bob = await users.add({name: 'bob', role: 'member', password: PW.bob})
-  await users.link('bob', {issuer: 'https://idp.example', subject: 'bob-at-idp'})
+  const alice = await users.add({name: 'alice', role: 'owner', password: PW.alice}, cliActor())
+  const carol = await users.add({name: 'carol', role: 'owner', password: PW.carol}, cliActor())
+  const bob = await users.add({name: 'bob', role: 'member', password: PW.bob}, cliActor())
+  await users.link('bob', {issuer: 'https://idp.example', subject: 'bob-at-idp'}, cliActor())
   const browser = await launchBrowser(t)
   const context = async (): Promise<BrowserContext> => browser.newContext()
   const base = `${s.issuer}/console`
@@ -130,13 +131,13 @@ test('Chromium: owners log in by name (the old owner password too), a member and
   await carolPage.fill('#password', PW.carol)
   await carolPage.click('form.login button')
   assert.equal(new URL(carolPage.url()).pathname, '/console/clients')
-  await users.disable('carol')
+  await users.disable('carol', cliActor())
   await carolPage.goto(`${base}/users`)
   assert.equal(new URL(carolPage.url()).pathname, '/console/login', 'a disabled owner\'s session is refused')
   await carolPage.fill('#username', 'carol')
   await carolPage.fill('#password', PW.carol)
   await carolPage.click('form.login button')
-  assert.match((await carolPage.textContent('.error'))!, /Wrong user name or password/)
+  assert.match((await carolPage.textContent('.error'))!, /Account disabled: carol is disabled/, 'her right password is told the account is disabled')
   assert.equal(new URL(carolPage.url()).pathname, '/console/login')
   void carol
 })

@@ -19,6 +19,7 @@ import type {Page} from 'playwright-core'
 import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {runBin} from '../helpers/cli.js'
 import {startDaemon} from '../helpers/daemon.js'
+import {consoleHttp} from '../console/helpers.js'
 import {firstText} from '../helpers/mcp-client.js'
 import {startMcpRemote} from '../helpers/mcp-remote.js'
 import {callbackServer, MemoryProvider} from '../helpers/oauth-client.js'
@@ -202,6 +203,20 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   }
   assert.deepEqual(await status(), {users: {owner: 1, member: 1, disabled: 0}, line: 'users    1 owner, 1 member'})
 
+  // The children are per person, and shown so (not as "shared", another isolation mode): in
+  // `status --json` (user_children), the text status, and the console's Health page.
+  const full = JSON.parse((await runBin('run', ['status', '--json'], {dataDir})).stdout) as {shared_children?: unknown; user_children?: Array<{user_id: string; user_name: string; pid: number}>}
+  assert.equal(full.shared_children, undefined)
+  assert.deepEqual(full.user_children?.map((c) => [c.user_name, c.user_id, c.pid]).sort(), [['alice', id.alice, aliceChild], ['bob', id.bob, bobChild]])
+  const text = (await runBin('run', ['status'], {dataDir})).stdout
+  for (const [name, pid] of [['alice', aliceChild], ['bob', bobChild]] as const) assert.match(text, new RegExp(`user ${name} ${id[name]}\\n\\s+child pid ${pid},`))
+  const consoleApi = consoleHttp(daemon.issuer)
+  await consoleApi.logIn(PASSWORDS.alice)
+  const health = (await consoleApi.get('/health')).text
+  const labels = [...health.matchAll(/<h3>pid (\d+) · (.*?)<\/h3>/g)].map((m) => [Number(m[1]), m[2]!.replace(/<[^>]+>/g, '')])
+  assert.deepEqual(labels.sort(), [[aliceChild, `user alice ${id.alice}`], [bobChild, `user bob ${id.bob}`]].sort())
+  assert.doesNotMatch(health, /· shared/)
+
   // 5. Disable Bob: his tokens are refused on their next use, his child stops; Alice goes on.
   const disabled = await runBin('run', ['users', 'disable', 'bob', '--json'], {dataDir})
   assert.equal(disabled.code, 0, disabled.stderr)
@@ -231,7 +246,7 @@ test('Alice and Bob, two clients each, in --isolation user: shared memory per pe
   await fresh.fill('#username', 'bob')
   await fresh.fill('#password', PASSWORDS.bob)
   await fresh.click('button[value=approve]')
-  assert.match((await fresh.textContent('.error'))!, /Wrong user name or password/)
+  assert.match((await fresh.textContent('.error'))!, /Account disabled: bob is disabled/)
   assert.equal(callback.received.length, 0)
   // Enabled again (CLI), he may sign in; enabling twice is NOT_FOUND and changes nothing.
   const enabled = await runBin('run', ['users', 'enable', 'bob', '--json'], {dataDir})

@@ -148,6 +148,50 @@ test('upstream sign-in: allowed people get one account per (iss, sub); others, f
   assert.equal((await usersOf(dataDir)).length, count)
 })
 
+test('provider with the spec default (claims of the email and profile scopes in UserInfo only, OIDC Core §5.4): the allow-list reads UserInfo; a claim never sent is named on the page; the start-up banner names the provider and the redirect URI to register', {skip: noBrowser, timeout: 240_000}, async (t) => {
+  const dataDir = tempDir(t)
+  const idp = await startUpstream(t)
+  idp.accounts.set('uma-sub', {email: 'uma@example.com', email_verified: true, preferred_username: 'uma'})
+  idp.accounts.set('gus-sub', {preferred_username: 'gus', groups: ['staff']})
+  idp.accounts.set('eve-sub', {email: 'eve@elsewhere.example', email_verified: true, preferred_username: 'eve', groups: ['guests']})
+  idp.accounts.set('nadia-sub', {preferred_username: 'nadia'})
+  const secretFile = join(dataDir, 'upstream-secret')
+  writeFileSync(secretFile, `${idp.clientSecret}\n`, {mode: 0o600})
+  const daemon = await startDaemon(t, {
+    dataDir,
+    args: ['--oidc-issuer', idp.issuer, '--oidc-client-id', idp.clientId, '--oidc-client-secret-file', secretFile, '--oidc-allow-domain', 'example.com', '--oidc-allow-claim', 'groups=staff', '--oidc-auto-create'],
+  })
+  // The start-up banner names the provider and the redirect URI to register there: registered as printed, sign-in works.
+  // (The banner's lines after "listening on" may arrive in a later chunk: wait for them.)
+  for (let i = 0; i < 200 && !/who may sign in/.test(daemon.stdout()); i++) await new Promise((r) => setTimeout(r, 25))
+  const banner = daemon.stdout()
+  assert.match(banner, new RegExp(`sign-in via +${idp.issuer.replace(/[.]/g, '\\.')} +\\(client id gatehouse, client_secret_basic`))
+  assert.match(banner, /who may sign in domain example\.com, claim groups=staff; accounts made at first sign-in/)
+  const printed = /redirect URI +(\S+) +\(register it at the provider\)/.exec(banner)?.[1]
+  assert.equal(printed, `${daemon.issuer}/oauth/upstream/callback`)
+  await idp.configure(printed, {}, {conformIdTokenClaims: true})
+  const browser = await launchBrowser(t)
+
+  // Uma (verified e-mail of the domain) and Gus (group staff, no e-mail): their claims are only in
+  // UserInfo; both get in, named from UserInfo's preferred_username.
+  for (const [login, name] of [['uma-sub', 'uma'], ['gus-sub', 'gus']] as const) {
+    const p = await consentPage(t, browser, daemon.issuer)
+    await signInUpstream(p.page, daemon.issuer, login)
+    assert.match((await p.page.textContent('body'))!, new RegExp(`Signed in as ${name}\\b`), `${login} allowed through UserInfo`)
+  }
+  // Eve sends every claim, none matching: not allowed.
+  const e = await consentPage(t, browser, daemon.issuer)
+  await signInUpstream(e.page, daemon.issuer, 'eve-sub')
+  assert.match((await e.page.textContent('h1'))!, /Not allowed/)
+  // Nadia's provider sends none of what the allow-list reads: the page names those claims, not "not allowed".
+  const n = await consentPage(t, browser, daemon.issuer)
+  await signInUpstream(n.page, daemon.issuer, 'nadia-sub')
+  assert.match((await n.page.textContent('h1'))!, /Sign-in incomplete/)
+  assert.match((await n.page.textContent('body'))!, /did not send the claims email, email_verified, groups/)
+  assert.deepEqual((await usersOf(dataDir)).map((u) => u.name).sort(), ['gus', 'uma'])
+  assert.match(daemon.stdout() + daemon.stderr(), /did not send a claim the allow-list reads.*email, email_verified, groups/)
+})
+
 test('upstream down or answering garbage: an error page, nothing created', {skip: noBrowser}, async (t) => {
   const dataDir = tempDir(t)
   const garbage = createServer((_req, res) => res.writeHead(200, {'Content-Type': 'application/json'}).end('{"issuer": 42, "not": "metadata"'))

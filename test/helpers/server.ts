@@ -1,3 +1,4 @@
+import {cliActor} from '../../src/audit/actor.js'
 import type {TestContext} from 'node:test'
 import {manualClock} from '../../src/clock.js'
 import {createClientAdmin, type GenerateInput} from '../../src/clients/admin.js'
@@ -30,7 +31,7 @@ export async function startInProcess(t: TestContext, options: Partial<ServerOpti
     admin,
     store: cliStore,
     async client(input: Partial<GenerateInput> & {name: string}) {
-      const {client, secret} = await admin.generate(input)
+      const {client, secret} = await admin.generate(input, cliActor())
       return {client_id: client.id, client_secret: secret!, scopes: client.scopes}
     },
   }

@@ -73,17 +73,18 @@ export async function startUpstream(t: TestContext) {
     /**
      * Creates the provider with Gatehouse as its client (redirect URIs known now). `client` adds to
      * or changes its registration, e.g. `{token_endpoint_auth_method: 'private_key_jwt', jwks}`
-     * (then it has no secret).
+     * (then it has no secret). `conformIdTokenClaims: true` is the provider's (and the spec's,
+     * OIDC Core §5.4) default: the email and profile claims come from UserInfo only, not in the
+     * ID token; false (the default here) puts them in the ID token too.
      */
-    async configure(redirectUri: string | string[], client: Record<string, unknown> = {}) {
+    async configure(redirectUri: string | string[], client: Record<string, unknown> = {}, {conformIdTokenClaims = false}: {conformIdTokenClaims?: boolean} = {}) {
       const registered: Record<string, unknown> = {client_id: 'gatehouse', client_secret: 'upstream client secret for tests', redirect_uris: [redirectUri].flat(), grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', ...client}
       if (registered.token_endpoint_auth_method === 'private_key_jwt') delete registered.client_secret
       provider = new Provider(issuer, {
         clients: [registered as never],
         jwks: {keys: [jwk]},
         cookies: {keys: ['test cookie key']},
-        // E-mail and groups in the ID token itself, where the allow-list looks.
-        conformIdTokenClaims: false,
+        conformIdTokenClaims,
         claims: {openid: ['sub'], email: ['email', 'email_verified'], profile: ['preferred_username', 'groups']},
         pkce: {required: () => true},
         async findAccount(_ctx, id) {

@@ -2,6 +2,7 @@
  * /oauth/account (issue 17): a member sees and revokes their own approvals and no one else's; an
  * owner sees and revokes everyone's. Forms carry the session's CSRF token (RFC 6749 §10.12).
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createOwnerAdmin} from '../../src/owner/owner-admin.js'
@@ -14,9 +15,9 @@ const WEB = 'https://app.example/cb'
 test('a member sees and revokes only their own approvals; an owner everyone\'s', async (t) => {
   const s = await startInProcess(t, {interactive: {autoApprove: false}})
   const users = createUserAdmin({store: s.store, clock: s.clock})
-  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('the owner password')
-  const alice = await users.add({name: 'alice', password: 'alice password 123'})
-  const bob = await users.add({name: 'bob', password: 'bob password 1234'})
+  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('the owner password', cliActor())
+  const alice = await users.add({name: 'alice', password: 'alice password 123'}, cliActor())
+  const bob = await users.add({name: 'bob', password: 'bob password 1234'}, cliActor())
   const web = await s.client({name: 'web', grantTypes: ['authorization_code'], redirectUris: [WEB]})
   const origin = new URL(s.issuer).origin
   const url = `${s.issuer}/oauth/account`
@@ -68,4 +69,12 @@ test('a member sees and revokes only their own approvals; an owner everyone\'s',
   const revoke = await httpExchange(url, {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded', Origin: origin, Cookie: ownerCookie}, body: new URLSearchParams({csrf_token: ownerCsrf, action: 'revoke', client_id: web.client_id, subject: bob.id}).toString()})
   assert.equal(revoke.status, 303)
   assert.equal((await s.store.consents.active(web.client_id, bob.id)).length, 0)
+
+  // Audited where it happened, by whom: each approval on the consent page, each revocation on this page.
+  const trail = (event: string) => s.store.audit.query({event, clientId: web.client_id})
+  const granted = await trail('consent.granted')
+  assert.deepEqual(granted.map((e) => [e.method, e.subject, e.detail!.user_name]).sort(), [['consent page', alice.id, 'alice'], ['consent page', bob.id, 'bob']].sort())
+  const owner = (await s.store.users.primaryOwner())!
+  const revoked = await trail('consent.revoked')
+  assert.deepEqual(revoked.map((e) => [e.method, e.subject, e.detail!.user_id, e.detail!.by]).sort(), [['account page', alice.id, alice.id, 'alice'], ['account page', owner.id, bob.id, owner.name]].sort())
 })

@@ -1,3 +1,4 @@
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createOwnerAdmin} from '../../src/owner/owner-admin.js'
@@ -8,7 +9,7 @@ const WEB = 'https://app.example/cb'
 
 async function consentPage(t: Parameters<typeof startInProcess>[0]) {
   const s = await startInProcess(t, {interactive: {ownerLogin: {perSession: {burst: 3, perMinute: 3}}}})
-  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('a long owner password')
+  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('a long owner password', cliActor())
   const clientId = String((await register(s.issuer, {client_name: '<script>alert(1)</script>', redirect_uris: [WEB], token_endpoint_auth_method: 'none'})).body.client_id)
   const page = await authorize(s.issuer, {response_type: 'code', client_id: clientId, redirect_uri: WEB, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'st'})
   const cookie = page.headers.get('set-cookie')!.split(';')[0]!

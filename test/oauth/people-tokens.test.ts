@@ -6,12 +6,13 @@
  * not exist, or whose password is another's, is one "wrong" answer, and an e-mail-looking name
  * is only a name.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {decodeJwt} from 'jose'
 import {createOwnerAdmin} from '../../src/owner/owner-admin.js'
 import {createUserAdmin} from '../../src/users/user-admin.js'
-import {consentBrowser} from '../helpers/consent-browser.js'
+import {consentBrowser, httpExchange} from '../helpers/consent-browser.js'
 import {pkce, token} from '../helpers/interactive.js'
 import {startInProcess} from '../helpers/server.js'
 
@@ -20,8 +21,8 @@ const WEB = 'https://app.example/cb'
 test('sub is the person (interactive) or the client (client credentials), and introspection says which', async (t) => {
   const s = await startInProcess(t, {interactive: {autoApprove: false}})
   const users = createUserAdmin({store: s.store, clock: s.clock})
-  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('the owner password')
-  const alice = await users.add({name: 'alice', password: 'alice password 123'})
+  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('the owner password', cliActor())
+  const alice = await users.add({name: 'alice', password: 'alice password 123'}, cliActor())
   const web = await s.client({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [WEB]})
   const machine = await s.client({name: 'machine'})
   const basic = (c: {client_id: string; client_secret: string}) => 'Basic ' + Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')
@@ -89,7 +90,66 @@ test('sub is the person (interactive) or the client (client credentials), and in
   assert.doesNotMatch(switched.text, /Signed in as/)
 
   // Disabled: the token is refused at introspection at once, even by a cached verifier.
-  await users.disable('alice')
+  await users.disable('alice', cliActor())
   assert.equal((await introspect(web, asAlice.access!)).active, false)
   assert.equal((await introspect(web, asOwner.access!)).active, true, 'the owner\'s stands')
+})
+
+test('a disabled user: the right password is told the account is disabled (a wrong one only "wrong"), and their client\'s refresh gets invalid_grant saying so (RFC 6749 §5.2)', async (t) => {
+  const s = await startInProcess(t, {interactive: {autoApprove: false}})
+  const users = createUserAdmin({store: s.store, clock: s.clock})
+  await users.add({name: 'bob', password: 'bob password 1234'}, cliActor())
+  await users.add({name: 'carl', password: 'carl password 1234'}, cliActor())
+  const web = await s.client({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [WEB]})
+  const tokensOf = async (name: string, password: string) => {
+    const browser = consentBrowser(s.issuer)
+    const p = pkce()
+    const page = await browser.open({client_id: web.client_id, redirect_uri: WEB, code_challenge: p.challenge})
+    const answer = await browser.decide(page, {decision: 'approve', username: name, password})
+    assert.equal(answer.status, 303)
+    const r = await token(s.issuer, {grant_type: 'authorization_code', code: answer.location!.searchParams.get('code')!, redirect_uri: WEB, code_verifier: p.verifier, client_id: web.client_id, client_secret: web.client_secret})
+    return r.body.refresh_token!
+  }
+  const bobRefresh = await tokensOf('bob', 'bob password 1234')
+  const carlRefresh = await tokensOf('carl', 'carl password 1234')
+  await users.disable('bob', cliActor())
+  await users.remove('carl', cliActor())
+
+  // Consent page: the right password says disabled (403); a wrong one is the one "wrong" answer, as for an unknown name.
+  const tryLogin = async (fields: Record<string, string>) => {
+    const browser = consentBrowser(s.issuer)
+    return browser.decide(await browser.open({client_id: web.client_id, redirect_uri: WEB}), {decision: 'approve', ...fields})
+  }
+  const right = await tryLogin({username: 'bob', password: 'bob password 1234'})
+  assert.equal(right.status, 403)
+  assert.match(right.text, /Account disabled: bob is disabled/)
+  assert.doesNotMatch(right.text, /Wrong user name or password/)
+  for (const fields of [{username: 'bob', password: 'not bob\'s password'}, {username: 'nobody', password: 'bob password 1234'}]) {
+    const wrong = await tryLogin(fields)
+    assert.equal(wrong.status, 401)
+    assert.match(wrong.text, /Wrong user name or password/)
+    assert.doesNotMatch(wrong.text, /disabled/)
+  }
+
+  // /oauth/account: the same two answers.
+  const url = `${s.issuer}/oauth/account`
+  const anonymous = await httpExchange(url)
+  const cookie = String(anonymous.headers['set-cookie']).split(';')[0]!
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(anonymous.text)![1]!
+  const post = (password: string) =>
+    httpExchange(url, {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded', Origin: new URL(s.issuer).origin, Cookie: cookie}, body: new URLSearchParams({csrf_token: csrf, action: 'login', username: 'bob', password}).toString()})
+  const accountRight = await post('bob password 1234')
+  assert.equal(accountRight.status, 403)
+  assert.match(accountRight.text, /Account disabled: bob is disabled/)
+  const accountWrong = await post('not bob\'s password')
+  assert.equal(accountWrong.status, 401)
+  assert.doesNotMatch(accountWrong.text, /disabled/)
+
+  // Refresh: invalid_grant whose description says why (disabled, removed).
+  for (const [refresh, why] of [[bobRefresh, /the user it belongs to is disabled/], [carlRefresh, /the user it belongs to was removed/]] as const) {
+    const r = await token(s.issuer, {grant_type: 'refresh_token', refresh_token: refresh, client_id: web.client_id, client_secret: web.client_secret})
+    assert.equal(r.status, 400)
+    assert.equal(r.body.error, 'invalid_grant')
+    assert.match(String(r.body.error_description), why)
+  }
 })

@@ -3,6 +3,7 @@
 // says nothing about whether the client exists: the id is in the owner's trail only), RFC 6750
 // §3.1 (invalid_token at the resource), MCP authorization §Token Handling; CONTRACT.md (audit
 // fields `client_id`, `event`, `outcome`).
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {exportJWK, generateKeyPair, SignJWT} from 'jose'
@@ -28,9 +29,9 @@ test('refused token requests name the client when it is one of ours: wrong secre
   const s = await startInProcess(t, {authFailures: {perClient: {burst: 2, perMinute: 1}, perAddress: {burst: 1e6, perMinute: 1e6}}})
   const agent = await s.client({name: 'agent'})
   const gone = await s.client({name: 'gone'})
-  await s.admin.revoke(gone.client_id, {by: 'test'})
+  await s.admin.revoke(gone.client_id, {by: 'test'}, cliActor())
   const {publicKey} = await generateKeyPair('ES256', {extractable: true})
-  const {client: signer} = await s.admin.generate({name: 'signer', authMethod: 'private_key_jwt', jwks: {keys: [await exportJWK(publicKey)]}})
+  const {client: signer} = await s.admin.generate({name: 'signer', authMethod: 'private_key_jwt', jwks: {keys: [await exportJWK(publicKey)]}}, cliActor())
   const tokenUrl = `${s.issuer}/oauth/token`
   const post = (body: string, headers: Record<string, string> = {}) => fetch(tokenUrl, {method: 'POST', headers: {...form, ...headers}, body})
 
@@ -72,7 +73,7 @@ test('a revoked client\'s token at /mcp: 401 invalid_token, and a token.refused 
       headers: {'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...(authorization ? {Authorization: authorization} : {})},
       body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 't', version: '1'}}}),
     })
-  await s.admin.revoke(agent.client_id, {by: 'test'})
+  await s.admin.revoke(agent.client_id, {by: 'test'}, cliActor())
   const refused = await mcp(`Bearer ${token}`)
   assert.equal(refused.status, 401)
   assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/)

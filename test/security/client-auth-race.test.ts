@@ -4,6 +4,7 @@
 // without locking out other clients that authenticate correctly from the same address).
 // Documented budget (README "Rate limits", server.ts defaults): 10 failures at once per client,
 // 10 per minute; 30 at once per address, 30 per minute.
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import type {IncomingMessage} from 'node:http'
 import {test} from 'node:test'
@@ -87,7 +88,7 @@ test('40 authentications with wrong secrets started in the same turn: 10 checked
     clients.close()
     await store.close()
   })
-  const {client} = await createClientAdmin({store, clock}).generate({name: 'victim'})
+  const {client} = await createClientAdmin({store, clock}).generate({name: 'victim'}, cliActor())
   const limiter = createAuthFailureLimiter({perClient: {burst: 10, perMinute: 10}, perAddress: {burst: 30, perMinute: 30}, budgets: createMemoryBudgets(clock), clock})
   const authenticate = createClientAuthenticator({clients, limiter, usage, store, clock, assertionAudiences: ['https://as.example/oauth/token']})
   const request = (secret: string) => ({headers: {authorization: basic(client.id, secret)}}) as unknown as IncomingMessage
@@ -102,7 +103,7 @@ test('40 authentications with wrong secrets started in the same turn: 10 checked
 test('40 concurrent failed client assertions for one client: 10 checked, 30 get 429 (RFC 7523 §3; RFC 9700 §4.10)', async (t) => {
   const s = await startInProcess(t)
   const {publicKey} = await generateKeyPair('ES256', {extractable: true})
-  const {client: signer} = await s.admin.generate({name: 'signer', authMethod: 'private_key_jwt', jwks: {keys: [await exportJWK(publicKey)]}})
+  const {client: signer} = await s.admin.generate({name: 'signer', authMethod: 'private_key_jwt', jwks: {keys: [await exportJWK(publicKey)]}}, cliActor())
   // Signed with a key that is not the client's: the signature check (awaited) fails.
   const {privateKey: foreign} = await generateKeyPair('ES256')
   const tokenUrl = `${s.issuer}/oauth/token`

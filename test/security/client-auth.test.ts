@@ -2,6 +2,7 @@
 // credentials form-encoded) and §5.2 (invalid_client, no oracle), RFC 9700 §4.10 (brute force),
 // RFC 7523 §3 and RFC 7521 §5.2 (client assertions: signature, iss = sub, aud, exp, jti once),
 // RFC 8725 §3.1 (no `none`).
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {exportJWK, generateKeyPair, SignJWT} from 'jose'
@@ -15,9 +16,9 @@ const server = perFile(async (t) => {
   const s = await startInProcess(t, generousLimits)
   const agent = await s.client({name: 'agent', scopes: ['mcp']})
   const gone = await s.client({name: 'gone'})
-  await s.admin.revoke(gone.client_id, {by: 'test'})
+  await s.admin.revoke(gone.client_id, {by: 'test'}, cliActor())
   const {publicKey, privateKey} = await generateKeyPair('ES256', {extractable: true})
-  const {client: signer} = await s.admin.generate({name: 'signer', authMethod: 'private_key_jwt', jwks: {keys: [await exportJWK(publicKey)]}})
+  const {client: signer} = await s.admin.generate({name: 'signer', authMethod: 'private_key_jwt', jwks: {keys: [await exportJWK(publicKey)]}}, cliActor())
   return {s, agent, gone, signer: signer.id, privateKey, tokenUrl: `${s.issuer}/oauth/token`}
 })
 const send = (body: string, headers: Record<string, string> = {}) => postForm(server().tokenUrl, body, headers)

@@ -3,6 +3,7 @@
 // before), RFC 8252 §7.3 (loopback ports vary), RFC 9700 §4.11.2 and RFC 6749 §4.1.2.1 (the
 // authorization server as open redirector: redirect only to a URI it trusts). Through the daemon
 // (in-process, real HTTP), with the owner logging in on the consent page.
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test, type TestContext} from 'node:test'
 import {createConsentAdmin} from '../../src/owner/consents.js'
@@ -104,7 +105,7 @@ test('open redirector: errors for a client nobody approved are shown on our page
   assert.equal(back.location!.searchParams.get('iss'), s.issuer)
 
   // Revoking the consent withdraws that trust.
-  await createConsentAdmin({store: s.store, clock: s.clock}).revoke(anonymous)
+  await createConsentAdmin({store: s.store, clock: s.clock}).revoke(anonymous, {}, cliActor())
   const revoked = await query(attempts[0]![1])
   assert.equal(revoked.status, 400)
   assert.equal(revoked.location, undefined)

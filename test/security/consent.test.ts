@@ -3,6 +3,7 @@
 // RFC 6749 §4.1.3 and §10.5 (a code is bound to its client), RFC 9110 §5.5 (no CR/LF in header
 // fields: reflected values cannot split the Location header). CSRF and framing of the consent
 // page: test/oauth/consent-page.test.ts.
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createOwnerAdmin} from '../../src/owner/owner-admin.js'
@@ -19,7 +20,7 @@ test('confused deputy: a code bound to client A cannot be redeemed by client B (
 
 test('confused deputy: the owner\'s remembered consent for client A is not used for client B (MCP security best practices §Confused Deputy)', async (t) => {
   const {s, victim, attacker} = await interactiveServer(t, {interactive: {autoApprove: false}})
-  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('a long owner password')
+  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('a long owner password', cliActor())
   const ask = (clientId: string, redirectUri: string, cookie?: string) =>
     authorize(s.issuer, {response_type: 'code', client_id: clientId, redirect_uri: redirectUri, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'st'}, cookie ? {Cookie: cookie} : {})
   const page = await ask(victim, WEB)

@@ -8,6 +8,7 @@
 //
 // GATEHOUSE_CRASH_SEED=N replays a run's kill moments and choices (printed as a diagnostic);
 // GATEHOUSE_CRASH_ROUNDS sets how many kills (default 4).
+import {cliActor} from '../../src/audit/actor.js'
 import Database from 'better-sqlite3'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
@@ -374,7 +375,7 @@ test('a grant is written with its authorization code or not at all', async (t) =
   const clock = manualClock(Date.now())
   const store = openSqliteStore(tempDir(t), {clock})
   t.after(() => store.close())
-  const {client} = await createClientAdmin({store, clock}).generate({name: 'app', grantTypes: ['authorization_code'], redirectUris: [REDIRECT], authMethod: 'none'})
+  const {client} = await createClientAdmin({store, clock}).generate({name: 'app', grantTypes: ['authorization_code'], redirectUris: [REDIRECT], authMethod: 'none'}, cliActor())
   let grants = 0
   const random = (n: number) => (n === 32 ? Buffer.alloc(32, 7) : Buffer.from(String(++grants).padStart(n, '0')).subarray(0, n))
   const issue = createCodeIssuer({store, clock, random})

@@ -6,6 +6,7 @@
 // per-address registration budget shared with /oauth/register, counts towards the cap on
 // self-registered clients and expires when unused; a `no-store` document is cached for a short
 // minimum, so each authorization request does not fetch it again.
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test, type TestContext} from 'node:test'
 import {authorize, pkce, register} from '../helpers/interactive.js'
@@ -92,7 +93,7 @@ test('an unused metadata-document client expires like a registered one, and its 
   assert.equal(again.revokedAt, null)
   assert.equal(again.createdAt, s.clock.now())
   // One the owner revoked stays revoked.
-  await s.admin.revoke(url, {by: 'test'})
+  await s.admin.revoke(url, {by: 'test'}, cliActor())
   assert.equal((await ask(url)).status, 400)
 })
 

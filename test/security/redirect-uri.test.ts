@@ -2,6 +2,7 @@
 // matching), RFC 8252 §7.3 (loopback: only the port may vary), RFC 6749 §4.1.2.1 and RFC 9700
 // §4.11 (an untrusted client or redirect URI gets an error page, never a redirect: no open
 // redirector), RFC 6749 §4.1.3 (the token request repeats the redirect URI).
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {assertStillServes, ATTACKER_URI, interactiveServer, NATIVE, perFile, WEB} from '../helpers/attacks.js'
@@ -85,7 +86,7 @@ test('missing client_id: an error page (RFC 6749 §4.1.2.1)', async () => {
 test('a revoked client is unknown: an error page (RFC 6749 §4.1.2.1)', async (t) => {
   const {s, victim} = await interactiveServer(t)
   assert.equal((await authorize(s.issuer, {response_type: 'code', client_id: victim, redirect_uri: WEB, code_challenge: challenge, code_challenge_method: 'S256'})).status, 302)
-  await s.admin.revoke(victim, {by: 'test'})
+  await s.admin.revoke(victim, {by: 'test'}, cliActor())
   const r = await authorize(s.issuer, {response_type: 'code', client_id: victim, redirect_uri: WEB, code_challenge: challenge, code_challenge_method: 'S256'})
   await refusedWithPage(r, 'revoked', /Unknown application/)
 })

@@ -9,6 +9,7 @@
  * access tokens, and a session is no authentication of its own, security_best_practices
  * §Session Hijacking). Other clients' sessions are untouched.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test, type TestContext} from 'node:test'
 import {createConsentAdmin} from '../../src/owner/consents.js'
@@ -127,7 +128,7 @@ test('revoking the owner\'s consent from another connection to the store (the CL
   const session = await openSession(mcp, accessToken)
   const stream = await openGetStream(mcp, session.headers)
   const inFlight = (await hangInFlight(mcp, session.headers)).answer
-  const result = await createConsentAdmin({store: s.store, clock: s.clock}).revoke(victim)
+  const result = await createConsentAdmin({store: s.store, clock: s.clock}).revoke(victim, {}, cliActor())
   assert.ok(result.grants >= 1)
   const revokedAt = Date.now()
   assert.ok((await stream.ended) - revokedAt < WITHIN_MS)

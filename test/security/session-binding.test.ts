@@ -5,6 +5,7 @@
  * MCP 2026-07-28 security best practices ("bind handles server-side to the authenticated user ...
  * and reject a handle presented by any other principal"); 2025-11-25 §Session Hijacking.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createUserAdmin} from '../../src/users/user-admin.js'
@@ -18,8 +19,8 @@ const WEB = 'https://app.example/cb'
 test('Bob\'s token with Alice\'s session id (same client) is "session not found"; Alice\'s own works', async (t) => {
   const s = await startInProcess(t, {interactive: {autoApprove: false}, isolation: 'user'})
   const users = createUserAdmin({store: s.store, clock: s.clock})
-  await users.add({name: 'alice', password: 'alice password 123'})
-  await users.add({name: 'bob', password: 'bob password 1234'})
+  await users.add({name: 'alice', password: 'alice password 123'}, cliActor())
+  await users.add({name: 'bob', password: 'bob password 1234'}, cliActor())
   const shared = await s.client({name: 'team app', grantTypes: ['authorization_code'], redirectUris: [WEB]})
   async function tokenFor(name: string, password: string) {
     const b = consentBrowser(s.issuer)

@@ -2,6 +2,7 @@
 // Hijacking (session ids are not authentication, are bound to the client, are never chosen by
 // the client), MCP transports §Session Management (unknown or foreign session: 404; the server
 // assigns the id at initialize), OWASP session fixation (a login gets a new session id).
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createOwnerAdmin} from '../../src/owner/owner-admin.js'
@@ -57,7 +58,7 @@ test('a session id is no authentication: without the bearer token it gets 401 (M
 
 test('browser session fixation: a cookie the attacker made up is not adopted, and a planted pre-login session does not carry the login (OWASP session fixation; RFC 6749 §10.12)', async (t) => {
   const {s, victim} = await interactiveServer(t, {interactive: {autoApprove: false}})
-  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('a long owner password')
+  await createOwnerAdmin({store: s.store, clock: s.clock}).setPassword('a long owner password', cliActor())
   const params = {response_type: 'code', client_id: victim, redirect_uri: WEB, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'st'}
   // A made-up session id is ignored: the server issues its own.
   const madeUp = 'A'.repeat(43)

@@ -3,6 +3,7 @@
  * dir, PostgreSQL on a real throwaway server). Races are run between two stores opened on the
  * same database, as two daemons (or a daemon and the CLI) would have them.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {after, before, describe, test, type TestContext} from 'node:test'
@@ -67,7 +68,7 @@ const backends: Backend[] = [
 const HOUR = 3_600_000
 
 async function clientAndGrant(store: Store, clock: ManualClock, name = 'web') {
-  const {client} = await createClientAdmin({store, clock}).generate({name, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']})
+  const {client} = await createClientAdmin({store, clock}).generate({name, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']}, cliActor())
   const grant: GrantRecord = {id: `g-${name}`, clientId: client.id, subject: 'owner', scopes: ['mcp'], resource: 'https://gh.example/mcp', createdAt: clock.now(), expiresAt: clock.now() + 24 * HOUR, revokedAt: null}
   const code: AuthorizationCodeRecord = {
     hash: `code-${name}`, grantId: grant.id, clientId: client.id, redirectUri: 'https://app.example/cb', redirectUriGiven: true,
@@ -101,11 +102,11 @@ for (const backend of backends) {
       const clock = manualClock(Date.UTC(2026, 10, 22))
       const {a, b} = await backend.open(t, clock)
       const admin = createClientAdmin({store: a, clock})
-      const {client} = await admin.generate({name: 'bot', scopes: ['mcp', 'memories:read']})
+      const {client} = await admin.generate({name: 'bot', scopes: ['mcp', 'memories:read']}, cliActor())
       assert.deepEqual((await b.clients.findById(client.id))?.scopes, ['mcp', 'memories:read'])
       await assert.rejects(b.clients.insert({...client, id: 'gtc_other'}), (e: unknown) => e instanceof StoreConflictError)
       await assert.rejects(b.clients.insert({...client}), (e: unknown) => e instanceof StoreConflictError)
-      await assert.rejects(admin.generate({name: 'bot'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
+      await assert.rejects(admin.generate({name: 'bot'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
       const [r1, r2] = await Promise.all([a.clients.revoke(client.id, {at: 1, by: 'x', reason: null}), b.clients.revoke(client.id, {at: 2, by: 'y', reason: null})])
       assert.equal(Number(r1) + Number(r2), 1, 'exactly one revocation wins')
       assert.notEqual((await a.clients.findById(client.id))?.revokedAt, null)
@@ -115,12 +116,12 @@ for (const backend of backends) {
       const clock = manualClock(Date.UTC(2026, 10, 22, 20, 36, 6, 261))
       const {a} = await backend.open(t, clock)
       const admin = createClientAdmin({store: a, clock})
-      const x = await admin.generate({name: 'plain "quoted" \\ name', description: 'ünïcode ✓'})
+      const x = await admin.generate({name: 'plain "quoted" \\ name', description: 'ünïcode ✓'}, cliActor())
       clock.advance(999)
-      const y = await admin.generate({name: 'web', grantTypes: ['authorization_code'], redirectUris: ['https://app.example/cb'], accessTokenTtl: 900})
+      const y = await admin.generate({name: 'web', grantTypes: ['authorization_code'], redirectUris: ['https://app.example/cb'], accessTokenTtl: 900}, cliActor())
       await a.clients.touch(new Map([[x.client.id, clock.now() + 7]]))
       await a.clients.touch(new Map([[x.client.id, clock.now() - 5]]))
-      await admin.revoke(y.client.id, {by: 'test'})
+      await admin.revoke(y.client.id, {by: 'test'}, cliActor())
       assert.equal((await a.clients.findById(x.client.id))?.lastUsedAt, clock.now() + 7)
       for (const includeRevoked of [false, true]) {
         assert.deepEqual(JSON.parse(await a.clients.listJson({includeRevoked})), (await a.clients.list({includeRevoked})).map(clientJson))
@@ -130,7 +131,7 @@ for (const backend of backends) {
     test('tokens: a revoked access token is listed until it expires; a client assertion is accepted once, racing', async (t) => {
       const clock = manualClock(Date.UTC(2026, 10, 22))
       const {a, b} = await backend.open(t, clock)
-      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'bot'})
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'bot'}, cliActor())
       await a.tokens.revokeAccessToken({jti: 'j1', clientId: client.id, expiresAt: clock.now() + 1000, at: clock.now()})
       assert.deepEqual(await b.tokens.revokedAccessTokens(clock.now()), ['j1'])
       assert.deepEqual(await b.tokens.revokedAccessTokens(clock.now() + 1000), [])
@@ -281,7 +282,7 @@ for (const backend of backends) {
       const {a, b} = await backend.open(t, clock)
       const own: string[] = []
       a.changes.subscribe((topic) => own.push(topic))
-      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'bot'})
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'bot'}, cliActor())
       assert.ok(own.includes('clients'))
       await a.clients.touch(new Map([[client.id, clock.now()]]))
       const other = heard(b, 'clients')
@@ -333,7 +334,7 @@ for (const backend of backends) {
     test('browser sessions: a consent parked on one node is decided once, on another; bounds never drop a logged-in session', async (t) => {
       const clock = manualClock(Date.UTC(2026, 10, 22))
       const {a, b} = await backend.open(t, clock)
-      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code'], redirectUris: ['https://app.example/cb']})
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code'], redirectUris: ['https://app.example/cb']}, cliActor())
       const limits = {maxAnonymous: 5, maxAnonymousPerAddress: 3, maxOwner: 2, maxPendingPerSession: 2}
       const nodes = [a, b].map((store) => createSharedSessionStore({store, clock, findClient: (id) => store.clients.findById(id), limits}))
       const [na, nb] = nodes as [ReturnType<typeof createSharedSessionStore>, ReturnType<typeof createSharedSessionStore>]
@@ -367,7 +368,7 @@ for (const backend of backends) {
       assert.equal(await na.pending(p[0], owner.id), undefined, 'the oldest parked request went')
       assert.ok(await nb.pending(p[2], owner.id))
       // Expiry, and a client revoked meanwhile finds its request gone.
-      await createClientAdmin({store: b, clock}).revoke(client.id, {by: 'test'})
+      await createClientAdmin({store: b, clock}).revoke(client.id, {by: 'test'}, cliActor())
       assert.equal(await na.pending(p[1], owner.id), undefined)
       clock.advance(13 * 3_600_000)
       assert.equal(await nb.get(owner.id), undefined)

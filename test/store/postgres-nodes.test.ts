@@ -3,6 +3,7 @@
  * honour; the database lost and back; the start refusals (no key-encryption key, a wrong one,
  * an unreachable or refusing database) each with its message and exit status.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
@@ -56,7 +57,7 @@ test('a token issued by one node is accepted by another; a CLI revocation and a 
   const [a, b] = [await node(t, databaseUrl, kek), await node(t, databaseUrl, kek)]
   const cli = await openStore({dataDir: tempDir(t), databaseUrl, watch: false})
   t.after(() => cli.close())
-  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'})
+  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'}, cliActor())
   const issued = await token(a, client.id, secret!)
   assert.equal(issued.status, 200)
   assert.equal(await accepted(b, issued.body.access_token as string), true, 'node b accepts node a\'s token')
@@ -120,7 +121,7 @@ test('the database lost while running: refusals with Retry-After and no 5xx, /he
   const databaseUrl = await pg.database()
   const a = await node(t, databaseUrl, kekFile(t))
   const cli = await openStore({dataDir: tempDir(t), databaseUrl, watch: false})
-  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'})
+  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'}, cliActor())
   await cli.close()
   assert.equal((await token(a, client.id, secret!)).status, 200)
   assert.equal((await fetch(`${a.url}/healthz`)).status, 200)
@@ -167,7 +168,7 @@ test('a multi round-trip retry whose node is gone, or cannot be reached, is refu
   const c = await start('c')
   t.after(() => c.close())
   const cli = await openStore({dataDir: tempDir(t), databaseUrl, watch: false})
-  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'})
+  const {client, secret} = await createClientAdmin({store: cli, clock: {now: () => Date.now()}}).generate({name: 'agent'}, cliActor())
   await cli.close()
   const access = (await token(b, client.id, secret!)).body.access_token as string
   const meta = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': {name: 'raw', version: '1'}, 'io.modelcontextprotocol/clientCapabilities': {elicitation: {form: {}}}}

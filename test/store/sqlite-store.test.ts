@@ -1,3 +1,4 @@
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -65,10 +66,10 @@ test('a second connection hears of another connection\'s revocation through the 
   t.after(() => Promise.all([daemon.close(), cli.close()]))
   const heard: string[] = []
   daemon.changes.subscribe((topic) => heard.push(topic))
-  const {client} = await createClientAdmin({store: cli, clock}).generate({name: 'agent'})
+  const {client} = await createClientAdmin({store: cli, clock}).generate({name: 'agent'}, cliActor())
   daemon.changes.check()
   assert.equal((await daemon.clients.findById(client.id))?.revokedAt, null)
-  await createClientAdmin({store: cli, clock}).revoke(client.id, {by: 'test'})
+  await createClientAdmin({store: cli, clock}).revoke(client.id, {by: 'test'}, cliActor())
   // data_version is read once per turn of the event loop: the change shows from the next turn.
   await new Promise((resolve) => setImmediate(resolve))
   heard.length = 0
@@ -83,7 +84,7 @@ test('a store announces its own writes to its change feed, by topic', async (t) 
   t.after(() => store.close())
   const heard: string[] = []
   store.changes.subscribe((topic) => heard.push(topic))
-  const {client} = await createClientAdmin({store, clock}).generate({name: 'agent'})
+  const {client} = await createClientAdmin({store, clock}).generate({name: 'agent'}, cliActor())
   assert.deepEqual(heard, ['clients'])
   await store.tokens.revokeAccessToken({jti: 'j1', clientId: client.id, expiresAt: clock.now() + 1000, at: clock.now()})
   assert.deepEqual(heard, ['clients', 'revokedTokens'])
@@ -96,10 +97,10 @@ test('names are unique among active clients; a revoked name can be reused', asyn
   const store = openSqliteStore(tempDir(t))
   t.after(() => store.close())
   const admin = createClientAdmin({store, clock: manualClock()})
-  const first = await admin.generate({name: 'bot'})
-  await assert.rejects(admin.generate({name: 'bot'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
-  await admin.revoke('bot', {by: 'test', reason: 'rotated'})
-  const second = await admin.generate({name: 'bot'})
+  const first = await admin.generate({name: 'bot'}, cliActor())
+  await assert.rejects(admin.generate({name: 'bot'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
+  await admin.revoke('bot', {by: 'test', reason: 'rotated'}, cliActor())
+  const second = await admin.generate({name: 'bot'}, cliActor())
   assert.notEqual(first.client.id, second.client.id)
   const all = await store.clients.list({includeRevoked: true})
   assert.deepEqual(all.map((c) => `${c.name}:${c.revokedAt === null ? 'active' : 'revoked'}`).sort(), ['bot:active', 'bot:revoked'])
@@ -115,8 +116,8 @@ test('last-use times are written in one batch and never move backwards', async (
   const store = openSqliteStore(tempDir(t))
   t.after(() => store.close())
   const admin = createClientAdmin({store, clock: manualClock()})
-  const a = await admin.generate({name: 'a'})
-  const b = await admin.generate({name: 'b'})
+  const a = await admin.generate({name: 'a'}, cliActor())
+  const b = await admin.generate({name: 'b'}, cliActor())
   await store.clients.touch(new Map([[a.client.id, 2000], [b.client.id, 3000]]))
   await store.clients.touch(new Map([[a.client.id, 1000]]))
   assert.equal((await store.clients.findById(a.client.id))?.lastUsedAt, 2000)
@@ -128,14 +129,14 @@ test('self-registered clients may share a name with each other and with a CLI cl
   t.after(() => store.close())
   const clock = manualClock()
   const admin = createClientAdmin({store, clock})
-  const cli = await admin.generate({name: 'Claude Code'})
+  const cli = await admin.generate({name: 'Claude Code'}, cliActor())
   const registered = {...cli.client, id: 'gtc_registered1', registration: 'dynamic' as const, secretHash: null, authMethod: 'none' as const}
   await store.clients.insert(registered)
   await store.clients.insert({...registered, id: 'gtc_registered2'})
-  await assert.rejects(admin.generate({name: 'Claude Code'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT', 'still unique among CLI clients')
-  assert.equal((await admin.revoke('Claude Code', {by: 'test'})).id, cli.client.id, 'registered namesakes never shadow the owner\'s client')
-  await assert.rejects(admin.revoke('Claude Code', {by: 'test'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT' && /give the client id/.test(e.message))
-  assert.equal((await admin.revoke('gtc_registered1', {by: 'test'})).id, 'gtc_registered1')
+  await assert.rejects(admin.generate({name: 'Claude Code'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT', 'still unique among CLI clients')
+  assert.equal((await admin.revoke('Claude Code', {by: 'test'}, cliActor())).id, cli.client.id, 'registered namesakes never shadow the owner\'s client')
+  await assert.rejects(admin.revoke('Claude Code', {by: 'test'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT' && /give the client id/.test(e.message))
+  assert.equal((await admin.revoke('gtc_registered1', {by: 'test'}, cliActor())).id, 'gtc_registered1')
 })
 
 test('listJson (built by SQLite for speed) is exactly clientJson of list(), revoked and used clients included', async (t) => {
@@ -143,17 +144,17 @@ test('listJson (built by SQLite for speed) is exactly clientJson of list(), revo
   t.after(() => store.close())
   const clock = manualClock(Date.UTC(2026, 10, 22, 20, 36, 6, 261))
   const admin = createClientAdmin({store, clock})
-  const a = await admin.generate({name: 'plain "quoted" \\ name', description: 'ünïcode ✓', scopes: ['mcp', 'memories:read']})
+  const a = await admin.generate({name: 'plain "quoted" \\ name', description: 'ünïcode ✓', scopes: ['mcp', 'memories:read']}, cliActor())
   clock.advance(1)
-  const b = await admin.generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb', 'http://127.0.0.1/cb'], accessTokenTtl: 900})
+  const b = await admin.generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb', 'http://127.0.0.1/cb'], accessTokenTtl: 900}, cliActor())
   clock.advance(999)
-  await admin.generate({name: 'third'})
+  await admin.generate({name: 'third'}, cliActor())
   await store.clients.touch(new Map([[a.client.id, clock.now() + 7]]))
-  await admin.revoke(b.client.id, {by: 'test'})
+  await admin.revoke(b.client.id, {by: 'test'}, cliActor())
   // Milliseconds that floating-point division could round the wrong way.
   for (const ms of [Date.UTC(2027, 0, 1, 0, 0, 0, 999), Date.UTC(2027, 0, 1, 0, 0, 0, 1), Date.UTC(2099, 11, 31, 23, 59, 59, 555)]) {
     clock.set(ms)
-    await admin.generate({name: `at-${ms}`})
+    await admin.generate({name: `at-${ms}`}, cliActor())
   }
   const {clientJson} = await import('../../src/cli/client-view.js')
   for (const includeRevoked of [false, true]) {

@@ -3,6 +3,7 @@
  * by another process through the change feed, and the migration that turns the owner into the
  * first user while keeping every grant and consent working.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {after, before, describe, test, type TestContext} from 'node:test'
 import Database from 'better-sqlite3'
@@ -152,9 +153,9 @@ for (const backend of backends) {
       const clock = manualClock(Date.UTC(2026, 10, 30))
       const {a, b} = await backend.open(t, clock)
       const admin = createUserAdmin({store: a, clock})
-      const alice = await admin.add({name: 'alice'})
-      const bob = await admin.add({name: 'bob'})
-      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']})
+      const alice = await admin.add({name: 'alice'}, cliActor())
+      const bob = await admin.add({name: 'bob'}, cliActor())
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']}, cliActor())
       for (const u of [alice, bob]) {
         await a.consents.remember({clientId: client.id, subject: u.id, scopes: ['mcp'], at: clock.now()})
         await a.grants.createWithCode(
@@ -166,7 +167,7 @@ for (const backend of backends) {
       }
       clock.advance(1000)
       await heard(b, 'grants', async () => {
-        const r = await createUserAdmin({store: a, clock}).disable('bob')
+        const r = await createUserAdmin({store: a, clock}).disable('bob', cliActor())
         assert.deepEqual([r.consents, r.grants], [1, 1])
       })
       assert.notEqual((await b.grants.find('g-bob'))?.revokedAt, null)
@@ -175,11 +176,11 @@ for (const backend of backends) {
       assert.equal((await b.consents.active(client.id, bob.id)).length, 0)
       assert.equal((await b.consents.active(client.id, alice.id)).length, 1)
       // Bad input: disabling again, or an unknown name, is NOT_FOUND and changes nothing.
-      await assert.rejects(admin.disable('bob'), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
-      await assert.rejects(admin.disable('carol'), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND' && /carol/.test(e.message))
-      await assert.rejects(admin.add({name: 'alice'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
-      await assert.rejects(admin.add({name: 'bad name'}), (e: unknown) => e instanceof GatehouseError && e.code === 'INVALID_INPUT')
-      await assert.rejects(admin.add({name: 'x', role: 'admin'}), (e: unknown) => e instanceof GatehouseError && e.code === 'INVALID_INPUT')
+      await assert.rejects(admin.disable('bob', cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
+      await assert.rejects(admin.disable('carol', cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND' && /carol/.test(e.message))
+      await assert.rejects(admin.add({name: 'alice'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
+      await assert.rejects(admin.add({name: 'bad name'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'INVALID_INPUT')
+      await assert.rejects(admin.add({name: 'x', role: 'admin'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'INVALID_INPUT')
       assert.equal((await a.users.list()).length, 2)
       // Consents per person: alice sees and revokes only her own.
       const consents = createConsentAdmin({store: b, clock})
@@ -188,33 +189,33 @@ for (const backend of backends) {
       assert.deepEqual((await b.consents.list({includeRevoked: false, clientId: client.id})).map((c) => c.subject), [alice.id])
       assert.deepEqual(await b.consents.list({includeRevoked: false, clientId: 'gtc_nobody'}), [])
       await a.consents.remember({clientId: client.id, subject: 'usr_' + 'f'.repeat(32), scopes: ['mcp'], at: clock.now()})
-      const r = await consents.revoke(client.id, {user: 'alice'})
+      const r = await consents.revoke(client.id, {user: 'alice'}, cliActor())
       assert.deepEqual([r.consents, r.grants], [1, 1])
       assert.equal((await b.consents.list({includeRevoked: false})).length, 1, 'someone else\'s consent stands')
       // Remove: the name becomes free; the identity links go with it.
       await a.users.linkIdentity({issuer: 'https://idp', subject: 's-alice', userId: alice.id, email: 'a@x', createdAt: 1, lastLoginAt: 1})
       await assert.rejects(b.users.linkIdentity({issuer: 'https://idp', subject: 's-alice', userId: bob.id, email: null, createdAt: 1, lastLoginAt: 1}), (e: unknown) => e instanceof StoreConflictError)
       // Another process hears user changes (the verifier's user cache reloads on them).
-      await heard(b, 'users', () => admin.remove('alice'))
+      await heard(b, 'users', () => admin.remove('alice', cliActor()))
       assert.equal(await b.users.findIdentity('https://idp', 's-alice'), undefined)
       assert.equal(await b.users.findByName('alice'), undefined)
-      await admin.add({name: 'alice'})
+      await admin.add({name: 'alice'}, cliActor())
     })
 
     test('enable lets a disabled user in again (what disable revoked stays revoked), heard by the other process; identity counts per user', async (t) => {
       const clock = manualClock(Date.UTC(2026, 10, 30))
       const {a, b} = await backend.open(t, clock)
       const admin = createUserAdmin({store: a, clock})
-      const carol = await admin.add({name: 'carol'})
-      const dan = await admin.add({name: 'dan'})
-      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']})
+      const carol = await admin.add({name: 'carol'}, cliActor())
+      const dan = await admin.add({name: 'dan'}, cliActor())
+      const {client} = await createClientAdmin({store: a, clock}).generate({name: 'web', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb']}, cliActor())
       await a.consents.remember({clientId: client.id, subject: carol.id, scopes: ['mcp'], at: clock.now()})
       // Bad input: enabling someone who is not disabled, or no one, is NOT_FOUND and changes nothing.
-      await assert.rejects(admin.enable('carol'), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND' && /not disabled/.test(e.message))
-      await assert.rejects(admin.enable('erin'), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
+      await assert.rejects(admin.enable('carol', cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND' && /not disabled/.test(e.message))
+      await assert.rejects(admin.enable('erin', cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
       assert.equal(await a.users.enable(carol.id), false)
-      await admin.disable('carol')
-      await heard(b, 'users', () => admin.enable('carol'))
+      await admin.disable('carol', cliActor())
+      await heard(b, 'users', () => admin.enable('carol', cliActor()))
       assert.equal((await b.users.findById(carol.id))?.disabledAt, null)
       assert.equal((await b.consents.list({includeRevoked: false, subject: carol.id})).length, 0, 'her approvals stay revoked')
       assert.equal(await a.users.enable(carol.id), false, 'once')

@@ -4,6 +4,7 @@
  * in; an e-mail claim never finds a user; a changed e-mail keeps the user; a disabled user is
  * refused; `users link` refuses an identity that is bound already.
  */
+import {cliActor} from '../../src/audit/actor.js'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {manualClock} from '../../src/clock.js'
@@ -21,13 +22,13 @@ test('linkAccount: (iss, sub) only; auto-create off means linked identities only
   const store = await openStore({dataDir: tempDir(t), clock})
   t.after(() => store.close())
   const admin = createUserAdmin({store, clock})
-  const local = await admin.add({name: 'alice@example.com', password: 'a long local password'})
+  const local = await admin.add({name: 'alice@example.com', password: 'a long local password'}, cliActor())
   const claims = {iss: ISS, sub: 'sub-1', email: 'alice@example.com', email_verified: true, preferred_username: 'alice'}
 
   assert.deepEqual(await linkAccount({store, clock, issuer: ISS, claims, autoCreate: false}), {outcome: 'no_account'}, 'the e-mail finds no one')
-  await admin.link('alice@example.com', {issuer: ISS, subject: 'sub-1'})
-  await assert.rejects(admin.link('alice@example.com', {issuer: ISS, subject: 'sub-1'}), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
-  await assert.rejects(admin.link('nobody', {issuer: ISS, subject: 'sub-2'}), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
+  await admin.link('alice@example.com', {issuer: ISS, subject: 'sub-1'}, cliActor())
+  await assert.rejects(admin.link('alice@example.com', {issuer: ISS, subject: 'sub-1'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'CONFLICT')
+  await assert.rejects(admin.link('nobody', {issuer: ISS, subject: 'sub-2'}, cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
   const linked = await linkAccount({store, clock, issuer: ISS, claims: {...claims, email: 'changed@example.com'}, autoCreate: false})
   assert.equal(linked.outcome === 'ok' && linked.user.id, local.id, 'a changed e-mail is the same user')
   assert.equal((await store.users.findIdentity(ISS, 'sub-1'))?.email, 'changed@example.com', 'the claim is recorded, for people')
@@ -40,7 +41,7 @@ test('linkAccount: (iss, sub) only; auto-create off means linked identities only
   assert.notEqual(made.user.id, local.id, 'never merged into the local user of that address')
   const again = await linkAccount({store, clock, issuer: ISS, claims: {...claims, sub: 'sub-3'}, autoCreate: true})
   assert.ok(again.outcome === 'ok' && !again.created && again.user.id === made.user.id)
-  await admin.disable(made.user.name)
+  await admin.disable(made.user.name, cliActor())
   assert.equal((await linkAccount({store, clock, issuer: ISS, claims: {...claims, sub: 'sub-3'}, autoCreate: true})).outcome, 'disabled')
 })
 

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {cliActor} from '../../audit/actor.js'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {createConsentAdmin} from '../../owner/consents.js'
 import {terminalText} from '../../cli/terminal-text.js'
@@ -12,7 +13,7 @@ export default class ConsentsRevoke extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ConsentsRevoke)
-    const r = await createConsentAdmin({store: await this.openStore(flags), clock: this.clock}).revoke(args.client, {user: flags.user})
+    const r = await createConsentAdmin({store: await this.openStore(flags), clock: this.clock}).revoke(args.client, {user: flags.user}, cliActor())
     if (flags.json) return this.printJson({client_id: r.clientId, client_name: r.clientName, consents_revoked: r.consents, grants_revoked: r.grants})
     this.log(`${this.colors.green('✔')} Revoked ${r.consents} consent(s) and ${r.grants} grant(s) of ${terminalText(r.clientName)} (${terminalText(r.clientId)}).`)
   }

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {cliActor} from '../../audit/actor.js'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {newPassword} from '../../cli/password-input.js'
 import {createOwnerAdmin} from '../../owner/owner-admin.js'
@@ -15,7 +16,7 @@ export default class OwnerSetPassword extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(OwnerSetPassword)
     const password = (await newPassword(flags, 'New owner password'))!
-    const {replaced} = await createOwnerAdmin({store: await this.openStore(flags), clock: this.clock}).setPassword(password)
+    const {replaced} = await createOwnerAdmin({store: await this.openStore(flags), clock: this.clock}).setPassword(password, cliActor())
     if (flags.json) return this.printJson({owner: 'owner', password_set: true, replaced})
     this.log(`${this.colors.green('✔')} Owner password ${replaced ? 'changed' : 'set'}.`)
   }

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {cliActor} from '../../audit/actor.js'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {newPassword} from '../../cli/password-input.js'
 import {terminalText} from '../../cli/terminal-text.js'
@@ -22,7 +23,7 @@ export default class UsersAdd extends BaseCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(UsersAdd)
     const password = await newPassword(flags, 'Password', {optional: true})
-    const user = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).add({name: args.name, role: flags.role, password})
+    const user = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).add({name: args.name, role: flags.role, password}, cliActor())
     if (flags.json) return this.printJson(userJson(user))
     this.log(`${this.colors.green('✔')} Added ${terminalText(user.name)} (${user.role}), id ${user.id}${user.passwordHash ? '' : '; no password: upstream sign-in only'}.`)
   }

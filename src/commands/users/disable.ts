@@ -1,4 +1,5 @@
 import {Args} from '@oclif/core'
+import {cliActor} from '../../audit/actor.js'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {terminalText} from '../../cli/terminal-text.js'
 import {createUserAdmin} from '../../users/user-admin.js'
@@ -12,7 +13,7 @@ export default class UsersDisable extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(UsersDisable)
-    const r = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).disable(args.name)
+    const r = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).disable(args.name, cliActor())
     if (flags.json) return this.printJson({id: r.user.id, name: r.user.name, status: 'disabled', consents_revoked: r.consents, grants_revoked: r.grants})
     this.log(`${this.colors.green('✔')} Disabled ${terminalText(r.user.name)}; revoked ${r.consents} consent(s) and ${r.grants} grant(s).`)
   }

@@ -1,4 +1,5 @@
 import {Args} from '@oclif/core'
+import {cliActor} from '../../audit/actor.js'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {terminalText} from '../../cli/terminal-text.js'
 import {createUserAdmin} from '../../users/user-admin.js'
@@ -12,7 +13,7 @@ export default class UsersEnable extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(UsersEnable)
-    const user = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).enable(args.name)
+    const user = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).enable(args.name, cliActor())
     if (flags.json) return this.printJson({id: user.id, name: user.name, status: 'active'})
     this.log(`${this.colors.green('✔')} Enabled ${terminalText(user.name)}; they approve their clients anew.`)
   }

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {cliActor} from '../../audit/actor.js'
 import {BaseCommand, jsonFlag} from '../../cli/base-command.js'
 import {terminalText} from '../../cli/terminal-text.js'
 import {createUserAdmin} from '../../users/user-admin.js'
@@ -16,7 +17,7 @@ export default class UsersLink extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(UsersLink)
-    const user = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).link(args.name, {issuer: flags.issuer, subject: flags.subject})
+    const user = await createUserAdmin({store: await this.openStore(flags), clock: this.clock}).link(args.name, {issuer: flags.issuer, subject: flags.subject}, cliActor())
     if (flags.json) return this.printJson({id: user.id, name: user.name, issuer: flags.issuer, subject: flags.subject})
     this.log(`${this.colors.green('✔')} ${terminalText(user.name)} can now sign in as ${terminalText(flags.subject)} at ${terminalText(flags.issuer)}.`)
   }

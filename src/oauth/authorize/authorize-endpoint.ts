@@ -1,3 +1,4 @@
+import {adminEvent} from '../../audit/actor.js'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Clock} from '../../clock.js'
 import {readParams} from '../../http/body.js'
@@ -250,6 +251,7 @@ export function createAuthorizationEndpoint({
         return showConsent(res, 429, request, session, requestId, undefined, `Too many login attempts; try again in ${wait} seconds.`, {'Retry-After': wait})
       }
       if (result.outcome === 'wrong') return showConsent(res, 401, request, session, requestId, undefined, params.get('username') ? 'Wrong user name or password.' : 'Wrong password.')
+      if (result.outcome === 'disabled') return showConsent(res, 403, request, session, requestId, undefined, `Account disabled: ${result.user.name} is disabled on this server. Ask an owner to enable it.`)
       // Answered meanwhile by a concurrent POST of this session?
       // (here or on another node)?
       if (!(await sessions.pending(requestId, session.id))) throw expired()
@@ -261,7 +263,10 @@ export function createAuthorizationEndpoint({
     }
     // Single use, decided by the session store: of two answers racing (two tabs, two nodes) one wins.
     if (!(await sessions.settle(requestId, session.id))) throw expired()
-    await store.consents.remember({clientId: request.client.id, subject: user.id, scopes: request.scopes, at: clock.now()})
+    const at = clock.now()
+    await store.consents.remember({clientId: request.client.id, subject: user.id, scopes: request.scopes, at})
+    // The person's own approval, given on this page (what auto-approve and a remembered consent skip).
+    await store.audit.append([adminEvent({method: 'consent page', subject: user.id, name: user.name}, 'consent.granted', at, {clientId: request.client.id, detail: {user_id: user.id, user_name: user.name, scopes: request.scopes}})])
     await approve(res, 303, request, user, headers)
   }
 

@@ -21,7 +21,7 @@ import {createCodeIssuer} from './code-issuer.js'
 import {deviceCookie, sessionCookie} from './cookies.js'
 import {createSessionStore, type SessionLimits} from './sessions.js'
 import {createSharedSessionStore} from './shared-sessions.js'
-import {ACCOUNT_PATH, createAccountPage} from './account-page.js'
+import {ACCOUNT_PATH, ACCOUNT_UPSTREAM_PATH, createAccountPage} from './account-page.js'
 import {createPasswordLogin} from '../../users/password-login.js'
 import {createUpstreamLogin, UPSTREAM_CALLBACK_PATH, UPSTREAM_START_PATH, type UpstreamOptions} from '../../users/oidc/upstream-login.js'
 import type {Logger} from '../../log.js'
@@ -194,8 +194,20 @@ export async function createInteractiveAuthorization({
   for (const path of ['/oauth/authorize', '/authorize']) {
     routes.push({method: 'GET', path, cors: 'none', handler: authorize.get}, {method: 'POST', path, cors: 'none', handler: authorize.post})
   }
-  const account = createAccountPage({store, clock, sessions, cookie, deviceCookie: devices, login: createPasswordLogin({store, guard: loginGuard}), maxBodyBytes, action: `${issuer}${ACCOUNT_PATH}`})
+  const account = createAccountPage({
+    store,
+    clock,
+    sessions,
+    cookie,
+    deviceCookie: devices,
+    login: createPasswordLogin({store, guard: loginGuard}),
+    maxBodyBytes,
+    action: `${issuer}${ACCOUNT_PATH}`,
+    upstream: upstream && {url: `${issuer}${ACCOUNT_UPSTREAM_PATH}`, label: upstream.label, passwords: !options.upstream!.only},
+  })
   routes.push({method: 'GET', path: ACCOUNT_PATH, cors: 'none', handler: account.get}, {method: 'POST', path: ACCOUNT_PATH, cors: 'none', handler: account.post})
+  // A link, as the console's: a GET from this page's session to the provider, back to the page.
+  if (upstream) routes.push({method: 'GET', path: ACCOUNT_UPSTREAM_PATH, cors: 'none', handler: (req, res) => upstream.accountStart(`${issuer}${ACCOUNT_PATH}`)(req, res)})
   if (upstream) {
     routes.push({method: 'GET', path: UPSTREAM_START_PATH, cors: 'none', handler: upstream.start}, {method: 'GET', path: UPSTREAM_CALLBACK_PATH, cors: 'none', handler: upstream.callback})
   }

@@ -113,6 +113,10 @@ export interface AccountView {
   error?: string | undefined
   user: {name: string; role: string} | undefined
   consents: Array<{clientId: string; clientName: string; subject: string; userName: string; scopes: string[]; createdAt: string}>
+  /** Whether the password form is offered (off with --oidc-only). */
+  passwords: boolean
+  /** "Sign in with <provider>" (--oidc-issuer): the link and its text. */
+  upstream?: {url: string; label: string} | undefined
 }
 
 /** The account page (issue 17): a login form, or the signed-in person's approvals with revoke buttons. */
@@ -121,10 +125,11 @@ export function accountPage(v: AccountView) {
     `<form method="post" action="${escapeHtml(v.action)}"><input type="hidden" name="csrf_token" value="${escapeHtml(v.csrf)}">${fields}<div class="buttons">${button}</div></form>`
   if (!v.user) {
     return () => `<h1>Your approvals</h1>${v.error ? `<p class="error">${escapeHtml(v.error)}</p>` : ''}
-${form(
+${v.passwords ? form(
   '<input type="hidden" name="action" value="login"><label for="username">User name</label><input type="text" id="username" name="username" autocomplete="username" maxlength="64"><label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password">',
   '<button class="approve" type="submit">Sign in</button>',
-)}`
+) : ''}
+${v.upstream ? `<p class="upstream"><a class="button" href="${escapeHtml(v.upstream.url)}">${escapeHtml(v.upstream.label)}</a></p>` : ''}`
   }
   const user = v.user
   const owner = user.role === 'owner'

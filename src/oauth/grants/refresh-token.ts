@@ -8,6 +8,7 @@ import type {Grant, RefreshingGrantDeps} from './grant.js'
 import {grantTokenResponse} from './issue-tokens.js'
 import {opaqueTokenHash, REFRESH_TOKEN_PREFIX} from './opaque-tokens.js'
 import {decideRefresh} from './refresh-rotation.js'
+import {revokedGrantReason} from './revoked-grant-reason.js'
 
 /**
  * How long after a rotation the old refresh token may be presented again by the same client:
@@ -68,8 +69,10 @@ export function refreshTokenGrant({
           throw new InvalidGrant('the refresh token was already used; the whole authorization is revoked')
         case 'expired':
           throw new InvalidGrant('the refresh token expired')
-        case 'grant_revoked':
-          throw new InvalidGrant('the refresh token was revoked')
+        case 'grant_revoked': {
+          const record = await store.grants.findRefreshToken(opaqueTokenHash(presented))
+          throw new InvalidGrant(record && record.clientId === client.id ? await revokedGrantReason(store, record.grantId, 'the refresh token was revoked') : 'the refresh token was revoked')
+        }
         default:
           throw new InvalidGrant('the refresh token is not valid')
       }

@@ -19,7 +19,25 @@ export function parseClaimPairs(pairs: readonly string[]): AllowList['claims'] {
 export const isEmpty = (a: AllowList) => a.emails.length === 0 && a.domains.length === 0 && a.claims.length === 0
 
 /**
- * Whether the ID token's claims pass the allow-list: any one entry suffices. E-mail entries
+ * The claims the allow-list reads: `email` and `email_verified` for e-mail and domain entries, and
+ * the name of each claim pair. With the spec's default, a provider puts the claims of the `email`
+ * and `profile` scopes in the UserInfo response, not in the ID token (OIDC Core §5.4); the
+ * relying party fetches UserInfo when one of these is missing (upstream-login.ts).
+ */
+export function neededClaims(list: AllowList): string[] {
+  const names = new Set<string>()
+  if (list.emails.length > 0 || list.domains.length > 0) names.add('email').add('email_verified')
+  for (const {name} of list.claims) names.add(name)
+  return [...names]
+}
+
+/** Of the claims the allow-list reads, those absent from `claims` (undefined or null). */
+export function missingClaims(list: AllowList, claims: Record<string, unknown>): string[] {
+  return neededClaims(list).filter((n) => claims[n] === undefined || claims[n] === null)
+}
+
+/**
+ * Whether the upstream claims (the ID token's, completed from UserInfo) pass the allow-list: any one entry suffices. E-mail entries
  * count only for a verified address (`email_verified: true`, OIDC Core §5.1): an unverified
  * claim is whatever the account holder typed. E-mail comparison ignores case (the domain is
  * case-insensitive, RFC 5321 §2.4; providers lowercase local parts in practice). A claim pair

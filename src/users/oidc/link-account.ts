@@ -1,3 +1,4 @@
+import {adminEvent} from '../../audit/actor.js'
 import type {Clock} from '../../clock.js'
 import {StoreConflictError} from '../../store/errors.js'
 import type {Store, UserRecord} from '../../store/types.js'
@@ -52,5 +53,7 @@ export async function linkAccount({store, clock, issuer, claims, autoCreate}: {s
     if (!(error instanceof StoreConflictError)) throw error
     return (await found()) ?? {outcome: 'no_account'}
   }
+  // Made by the sign-in itself (--oidc-auto-create): the new person is their own actor.
+  await store.audit.append([adminEvent({method: 'upstream sign-in', subject: user.id, name: user.name}, 'user.created', now, {detail: {user_id: user.id, user_name: user.name, role: user.role, password: false, issuer, upstream_subject: sub}})])
   return {outcome: 'ok', user, created: true}
 }

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {GatehouseError} from '../../errors.js'
 import {isEmpty, parseClaimPairs} from './allow-list.js'
 import {readClientKey} from './client-key.js'
-import type {UpstreamOptions} from './upstream-login.js'
+import {UPSTREAM_CALLBACK_PATH, type UpstreamOptions} from './upstream-login.js'
 
 /** The `--oidc-*` flags of oauth-server, as parsed. */
 export interface UpstreamFlags {
@@ -62,4 +62,23 @@ export function upstreamOptions(flags: UpstreamFlags): UpstreamOptions | undefin
     throw new GatehouseError('CONFIG', '--oidc-auto-create needs an allow-list (--oidc-allow-email, --oidc-allow-domain or --oidc-allow-claim): otherwise anyone with an account at the provider would get one here')
   }
   return {issuer, clientId: flags['oidc-client-id'], clientAuth, allow, autoCreate: flags['oidc-auto-create'] ?? false, only: flags['oidc-only'] ?? false}
+}
+
+/**
+ * The start-up banner's lines for upstream sign-in: the provider, Gatehouse's client id and
+ * authentication method there, who may sign in, and the redirect URI to register at the provider
+ * (`<issuer>/oauth/upstream/callback`, exactly as the authorization request sends it; OIDC Core
+ * §3.1.2.1 requires an exact match with a registered one).
+ */
+export function upstreamBanner(options: UpstreamOptions, issuer: string): string[] {
+  const allow = [
+    ...options.allow.emails.map((e) => `email ${e}`),
+    ...options.allow.domains.map((d) => `domain ${d}`),
+    ...options.allow.claims.map(({name, value}) => `claim ${name}=${value}`),
+  ]
+  return [
+    `  sign-in via     ${options.issuer}  (client id ${options.clientId}, ${options.clientAuth.method}; scopes openid email profile)`,
+    `  redirect URI    ${issuer}${UPSTREAM_CALLBACK_PATH}  (register it at the provider)`,
+    `  who may sign in ${allow.length > 0 ? allow.join(', ') : 'users linked with gatehouse users link'}${options.autoCreate ? '; accounts made at first sign-in' : ''}${options.only ? '; no password form' : ''}`,
+  ]
 }

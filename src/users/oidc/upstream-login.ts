@@ -9,7 +9,7 @@ import {AuthorizePageError} from '../../oauth/authorize/errors.js'
 import {errorPage, sendPage} from '../../oauth/authorize/pages.js'
 import type {BrowserSession, SessionStore} from '../../oauth/authorize/sessions.js'
 import type {Store} from '../../store/types.js'
-import {allows, isEmpty, type AllowList} from './allow-list.js'
+import {allows, isEmpty, missingClaims, type AllowList} from './allow-list.js'
 import {privateKeyJwtAuth, type ClientKey} from './client-key.js'
 import {linkAccount} from './link-account.js'
 
@@ -31,8 +31,8 @@ export interface UpstreamOptions {
   timeoutSeconds?: number | undefined
 }
 
-/** Where a sign-in goes back to: the consent request parked in the session, or the owner's console. */
-export type UpstreamTarget = {kind: 'consent'; requestId: string} | {kind: 'console'; returnTo: string}
+/** Where a sign-in goes back to: the consent request parked in the session, the owner's console, or a person's own approvals page (/oauth/account). */
+export type UpstreamTarget = {kind: 'consent'; requestId: string} | {kind: 'console'; returnTo: string} | {kind: 'account'; returnTo: string}
 
 interface Pending {
   sessionId: string
@@ -68,7 +68,8 @@ export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback'
  * provider; the state is single-use and bound to the session (a callback in another browser, or
  * a second time, is refused: login CSRF, replay). GET callback: validates, maps (iss, sub) to one
  * local user (link-account.ts), logs the session in and resumes the consent request.
- * `consoleStart(returnTo)` is the same sign-in for the owner's console (src/console): the
+ * `accountStart(returnTo)` is the same sign-in for /oauth/account (any enabled person, back to
+ * `returnTo`). `consoleStart(returnTo)` is the same sign-in for the owner's console (src/console): the
  * callback then admits only an enabled user with role owner (a member gets a page saying so and
  * the session stays as it was) and sends the browser to `returnTo`.
  */
@@ -115,6 +116,21 @@ export function createUpstreamLogin({
         throw error
       }))
 
+  /**
+   * The ID token's claims, completed from the UserInfo endpoint when the allow-list reads a claim
+   * the ID token lacks: with the spec's default a provider returns the `email` and `profile` scope
+   * claims from UserInfo only (OIDC Core §5.4). openid-client's fetchUserInfo checks that the
+   * UserInfo `sub` is the ID token's (OIDC Core §5.3.2; a mismatch throws, the sign-in fails). The
+   * ID token wins for `sub` and `iss`; UserInfo adds the rest. Without a UserInfo endpoint, or
+   * when nothing is missing, the ID token's claims as they are.
+   */
+  async function withUserInfo(c: Oidc.Configuration, accessToken: string, claims: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (isEmpty(options.allow) || allows(options.allow, claims) || missingClaims(options.allow, claims).length === 0) return claims
+    if (!c.serverMetadata().userinfo_endpoint) return claims
+    const info = (await (await openidClient()).fetchUserInfo(c, accessToken, String(claims.sub))) as Record<string, unknown>
+    return {...claims, ...info, sub: claims.sub, iss: claims.iss}
+  }
+
   const failed = (res: ServerResponse, status: number, title: string, detail: string) => sendPage(res, status, title, errorPage(title, detail))
 
   /** Sends this browser session to the provider, remembering where to go back to. */
@@ -155,14 +171,18 @@ export function createUpstreamLogin({
     await toProvider(res, session, {kind: 'consent', requestId})
   }
 
-  /** The console's "Sign in with ..." (a POST carrying the login form's CSRF token, checked by the console). */
-  const consoleStart =
-    (returnTo: string) =>
+  /** A page's "Sign in with ..." link: sends this browser session to the provider, to come back to `then`. */
+  const startFor =
+    (then: UpstreamTarget) =>
     async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const session = await sessions.get(cookie.read(req))
       if (!session) return failed(res, 400, 'Page expired', 'this page expired or cookies are blocked; reload the login page')
-      await toProvider(res, session, {kind: 'console', returnTo})
+      await toProvider(res, session, then)
     }
+  /** The console's "Sign in with ..." (owners only, checked at the callback). */
+  const consoleStart = (returnTo: string) => startFor({kind: 'console', returnTo})
+  /** /oauth/account's "Sign in with ...": any enabled person, to see and revoke their own approvals. */
+  const accountStart = (returnTo: string) => startFor({kind: 'account', returnTo})
 
   const callback: Handler = async (req, res, ctx) => {
     const state = ctx.url.searchParams.get('state') ?? ''
@@ -186,6 +206,7 @@ export function createUpstreamLogin({
         idTokenExpected: true,
       })
       claims = (tokens.claims() ?? {}) as Record<string, unknown>
+      claims = await withUserInfo(c, tokens.access_token, claims)
     } catch (error) {
       logger.warn('upstream sign-in refused', {issuer: options.issuer, error: (error as Error).message})
       // The provider refused our own client authentication (RFC 6749 §5.2 invalid_client): a wrong
@@ -197,6 +218,14 @@ export function createUpstreamLogin({
     }
     const iss = String(claims.iss)
     if (!isEmpty(options.allow) && !allows(options.allow, claims)) {
+      const missing = missingClaims(options.allow, claims)
+      if (missing.length > 0) {
+        // Not a refusal of the person: the provider did not tell us what the allow-list reads
+        // (a scope or claim not released to this client, or no UserInfo endpoint).
+        const names = missing.join(', ')
+        logger.warn('upstream sign-in: the provider did not send a claim the allow-list reads', {issuer: iss, missing: names})
+        return failed(res, 403, 'Sign-in incomplete', `the identity provider did not send the claim${missing.length > 1 ? 's' : ''} ${names}, which this server's allow-list needs (neither in the ID token nor from UserInfo). No account was created. Tell the owner of this server: the provider must release ${missing.length > 1 ? 'these claims' : 'this claim'} to this client (scopes openid email profile).`)
+      }
       logger.info('upstream sign-in: not on the allow-list', {issuer: iss})
       return failed(res, 403, 'Not allowed', 'your account at the identity provider is not allowed to use this server. No account was created. Ask the owner of this server to allow you.')
     }
@@ -204,6 +233,11 @@ export function createUpstreamLogin({
     if (linked.outcome === 'no_account') return failed(res, 403, 'No account', 'you signed in, but no account here belongs to you, and accounts are not created automatically. Ask the owner of this server.')
     if (linked.outcome === 'disabled') return failed(res, 403, 'Account disabled', 'your account on this server is disabled.')
     if (linked.created) logger.info('user created at first upstream sign-in', {user: linked.user.name})
+    if (p.then.kind === 'account') {
+      const loggedIn = await sessions.login(session, linked.user.id)
+      res.writeHead(303, {Location: p.then.returnTo, 'Cache-Control': 'no-store', 'Set-Cookie': cookie.serialize(loggedIn.id, (loggedIn.expiresAt - clock.now()) / 1000)}).end()
+      return
+    }
     if (p.then.kind === 'console') {
       if (linked.user.role !== 'owner') {
         logger.info('console: upstream sign-in of a member refused', {user: linked.user.name})
@@ -234,6 +268,7 @@ export function createUpstreamLogin({
     start: paged(start),
     callback: paged(callback),
     consoleStart,
+    accountStart,
     startUrl: (requestId: string) => `${issuer}${UPSTREAM_START_PATH}?request=${encodeURIComponent(requestId)}`,
     label: options.label ?? `Sign in with ${upstreamUrl.host}`,
   }
