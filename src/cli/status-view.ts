@@ -39,7 +39,7 @@ export function renderStatus(status: DaemonStatus, c: ChalkInstance): string[] {
   if (s.store?.reachable === false) lines.push(`  nodes    unknown while the store is unreachable`)
   if (s.nodes) lines.push(`  nodes    ${others.length === 0 ? 'no other live node' : `${others.length} other live node${others.length === 1 ? '' : 's'}`}`)
   for (const n of others) lines.push(`    ${safe(n.id)} ${safe(n.url)} on ${safe(n.host)} pid ${n.pid} version ${safe(n.version)}, seen ${n.seen_seconds_ago}s ago`)
-  if (s.keys) lines.push(`  keys     ${s.keys.source === 'keychain' ? 'OS keychain' : `${s.keys.source} ${s.keys.location}`}; active key ${s.keys.active_kid ?? '-'}, ${duration(s.keys.active_key_age_seconds)} old`)
+  if (s.keys) lines.push(`  keys     ${s.keys.source === 'keychain' ? 'OS keychain' : `${s.keys.source} ${s.keys.location}`}; active key ${s.keys.active_kid ?? '-'}, ${typeof s.keys.active_key_age_seconds === 'number' ? `${duration(s.keys.active_key_age_seconds)} old` : 'age unknown (the store does not answer)'}`)
   if (s.users) lines.push(`  users    ${s.users.owner} owner${s.users.owner === 1 ? '' : 's'}, ${s.users.member} member${s.users.member === 1 ? '' : 's'}${s.users.disabled ? `, ${s.users.disabled} disabled` : ''}`)
   if (s.detail) lines.push(c.yellow(`  ${s.detail}`))
   const clients = (s.clients ?? []) as ClientStatus[]

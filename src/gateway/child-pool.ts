@@ -100,6 +100,8 @@ export function createChildPool(options: ChildPoolOptions) {
   /** Children started per client (or for the shared one), for `restarts`; bounded by the clients seen. */
   const starts = new Map<string, number>()
   let childSeq = 0
+  /** The principal of each child's latest caller: what revocation is judged on once no session holds the child (2026 requests have none). */
+  const lastCaller = new WeakMap<Multiplexer, Principal>()
 
   function spawnFor(key: string, principal: Principal): Multiplexer {
     const identity = childIdentity(isolation, principal)
@@ -177,6 +179,7 @@ export function createChildPool(options: ChildPoolOptions) {
         if (multiplexers.get(key) === created) multiplexers.delete(key)
       })
     }
+    lastCaller.set(mux, principal)
     return {mux, release: mux.claim()}
   }
 
@@ -197,6 +200,22 @@ export function createChildPool(options: ChildPoolOptions) {
     }
   }
 
+  /**
+   * Stops each child that no session holds, has nothing in flight, and whose latest caller's
+   * access `revoked` says is withdrawn (a reason string; undefined: still valid). This is how the
+   * child of a client that only sent 2026-07-28 requests (no session to end) stops at revocation
+   * rather than at its idle timeout. Not in `shared` isolation (the caller checks).
+   */
+  async function retireUnattendedRevoked(revoked: (principal: Principal) => Promise<string | undefined>): Promise<void> {
+    for (const [key, mux] of [...multiplexers]) {
+      const principal = lastCaller.get(mux)
+      if (principal === undefined || mux.sessions.size > 0 || !mux.idleLongerThan(clock.now(), 0)) continue
+      if ((await revoked(principal)) === undefined) continue
+      // Judged after an await: only if it is still that child, and still unattended.
+      if (multiplexers.get(key) === mux && mux.sessions.size === 0 && mux.idleLongerThan(clock.now(), 0)) retire(key, mux, 'stopping the child of revoked access')
+    }
+  }
+
   /** Stops every child, whatever its state (starting, in use, failed, already stopping): SIGTERM, SIGKILL after killGraceMs. */
   async function stopAll(): Promise<void> {
     const all = [...live]
@@ -208,6 +227,7 @@ export function createChildPool(options: ChildPoolOptions) {
     claim,
     sweep,
     retireRevoked,
+    retireUnattendedRevoked,
     stopAll,
     /** Children in use (not dead). */
     running: (): number => [...multiplexers.values()].filter((m) => !m.dead).length,

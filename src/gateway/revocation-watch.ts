@@ -3,7 +3,8 @@
  * every open session's latest principal, and every listener's, is checked with the verifier's
  * `revocation` (answered from memory unless the store changed). A revoked session ends with its
  * streams, its requests in flight are answered with an error, and a child left without sessions
- * is stopped at once (not in `shared` isolation, whose child serves everyone).
+ * is stopped at once (not in `shared` isolation, whose child serves everyone). A child no
+ * session holds (one serving only 2026-07-28 requests) is judged on its latest caller's access.
  */
 import type {Logger} from '../log.js'
 import type {TokenVerifier} from '../principal/principal.js'
@@ -33,7 +34,7 @@ export function createRevocationWatch(deps: RevocationWatchDeps): () => Promise<
 
   async function pass(): Promise<void> {
     const revocation = deps.verifier.revocation?.bind(deps.verifier)
-    if (revocation === undefined || deps.closing() || (sessions.size === 0 && listeners.size === 0)) return
+    if (revocation === undefined || deps.closing() || (sessions.size === 0 && listeners.size === 0 && deps.children.running() === 0)) return
     const verdicts = new Map<string, Promise<string | undefined>>()
     const verdictOf = (p: Session['current']) => {
       let verdict = verdicts.get(p.tokenId)
@@ -59,11 +60,24 @@ export function createRevocationWatch(deps: RevocationWatchDeps): () => Promise<
     }
     if (deps.isolation === 'shared') return
     for (const s of ended) deps.children.retireRevoked(s)
+    await deps.children.retireUnattendedRevoked(verdictOf)
   }
 
+  // A store that is away fails every pass (four a second): one warning when the failures start,
+  // one line when checks work again, not a warning per pass.
+  let failing = false
   return () => {
     checking ??= pass()
-      .catch((error: Error) => logger.warn('revocation check failed', {error: error.message}))
+      .then(() => {
+        if (!failing) return
+        logger.info('revocation checks work again')
+        failing = false
+      })
+      .catch((error: Error) => {
+        if (!failing) logger.warn('revocation check failed; retrying quietly until it works', {error: error.message})
+        else logger.debug('revocation check failed', {error: error.message})
+        failing = true
+      })
       .finally(() => (checking = undefined))
     return checking
   }

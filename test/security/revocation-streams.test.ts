@@ -20,6 +20,7 @@ import {fixture, isAlive, testServerCommand} from '../helpers/gateway.ts'
 import {codeFor, token as tokenRequest} from '../helpers/interactive.js'
 import {interactiveServer, WEB} from '../helpers/attacks.js'
 import {ACCEPT_BOTH, mcpPost, openSession, toolText, type RawSession} from '../helpers/mcp-raw.js'
+import {connectV2} from '../helpers/mcp-v2.js'
 import {tempDir} from '../helpers/tmp.js'
 
 /** The MCP spec's "within a second" (issue 11, item 15), as a bound on what the test sees. */
@@ -94,6 +95,25 @@ test('oauth-revoke-client (another process) ends the client\'s sessions, GET str
   assert.equal(toolText(await b.call('echo', {text: 'still here'})), 'still here')
   assert.ok(isAlive(bystanderPid))
   assert.match(daemon.stdout() + daemon.stderr(), /session ended: access revoked/)
+})
+
+test('a client that only sent 2026-07-28 requests (no session to end): oauth-revoke-client stops its child within a second, not at its idle timeout', async (t) => {
+  // Found by a newcomer: the child of a stateless client outlived its revocation by the idle
+  // timeout (5 min). The watch now judges a child no session holds on its latest caller's access.
+  const dataDir = tempDir(t, 'gatehouse-revoke-')
+  const daemon = await startDaemon(t, {dataDir, args: ['--', process.execPath, fixture('mcp-test-server.mjs')]})
+  const [victim, bystander] = await Promise.all([generateClient(dataDir, ['--name', 'victim']), generateClient(dataDir, ['--name', 'bystander'])])
+  const mcp = new URL(`${daemon.issuer}/mcp`)
+  const v = await connectV2(t, mcp, await fetchToken(daemon.issuer, victim))
+  const b = await connectV2(t, mcp, await fetchToken(daemon.issuer, bystander))
+  const pid2026 = async (c: typeof v) => (JSON.parse(toolText((await c.callTool({name: 'whoami', arguments: {}})) as Record<string, unknown>)) as {pid: number}).pid
+  const victimPid = await pid2026(v)
+  const bystanderPid = await pid2026(b)
+  const r = await runBin('oauth-revoke-client', ['--client-id', victim.client_id, '--yes', '--json'], {dataDir})
+  assert.equal(r.code, 0, r.stderr)
+  await goneWithin(victimPid, WITHIN_MS)
+  assert.ok(isAlive(bystanderPid), 'the other client\'s child carries on')
+  assert.equal(await pid2026(b), bystanderPid)
 })
 
 async function interactiveSession(t: TestContext) {

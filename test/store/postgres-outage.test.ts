@@ -16,7 +16,9 @@ import {manualClock} from '../../src/clock.js'
 import {memoryLogger} from '../../src/log.js'
 import {openStore} from '../../src/store/open-store.js'
 import {repoRoot, runBin} from '../helpers/cli.js'
+import {fetchToken, type GeneratedClient} from '../helpers/clients.js'
 import {startDaemon} from '../helpers/daemon.js'
+import {openSession} from '../helpers/mcp-raw.js'
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
 import {tempDir} from '../helpers/tmp.js'
 
@@ -75,6 +77,10 @@ test('PostgreSQL lost while the daemon runs: status says unreachable since when 
   assert.equal(before.store.last_error, null)
   assert.equal(before.audit.pending, 0)
   assert.ok(before.audit.max_buffered > 0)
+  // An open session keeps the revocation watch running through the outage (src/gateway/revocation-watch.ts).
+  const made = await runBin('oauth-generate-client', ['--name', 'watcher', '--json'], {dataDir, env})
+  assert.equal(made.code, 0, made.stderr)
+  await openSession(`${daemon.url}/mcp`, await fetchToken(daemon.url, JSON.parse(made.stdout) as GeneratedClient))
 
   await pg.kill()
   const lostAt = Date.now()
@@ -116,6 +122,8 @@ test('PostgreSQL lost while the daemon runs: status says unreachable since when 
   assert.equal(human.code, 12)
   assert.match(human.stdout, /store\s+postgresql 127\.0\.0\.1:\d+\/gh_\w+\s+UNREACHABLE since \d{4}-/)
   assert.match(human.stdout, /last error: /)
+  // The key's age is not known while the store is away: said so, not shown as "0s old".
+  assert.match(human.stdout, /active key \S+, age unknown/)
   assert.match(human.stdout, /audit\s+\d+ events waiting to be written \(bound \d+\), writes failing since/)
   assert.ok(!human.stdout.includes(PASSWORD) && !human.stderr.includes(PASSWORD))
 
@@ -136,6 +144,10 @@ test('PostgreSQL lost while the daemon runs: status says unreachable since when 
   assert.equal(during.filter((e) => e.method === 'bearer' && e.detail?.endpoint === '/mcp').length, 3, JSON.stringify(during))
   assert.equal(during.filter((e) => e.method === 'client_credentials').length, 3, JSON.stringify(during))
   assert.equal(events.filter((e) => e.event === 'audit.dropped').length, 0)
+  // The watch failed four times a second while the store was away: one warning, and one line when it works again.
+  const log = daemon.stdout() + daemon.stderr()
+  assert.equal(log.match(/revocation check failed/g)?.length ?? 0, 1, 'one warning for the whole outage')
+  assert.match(log, /revocation checks work again/)
 })
 
 test('beyond its bound the audit buffer drops the oldest, counts them, and writes one audit.dropped event once PostgreSQL is back', async (t) => {
