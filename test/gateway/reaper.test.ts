@@ -87,7 +87,9 @@ test('children of a daemon that still runs are spared; once it is gone they are 
   assert.equal((await readRegistry(dataDir)).length, 1)
 
   owner.kill('SIGKILL')
-  await new Promise((resolve) => owner.once('exit', resolve))
+  // Polled, not `once('exit')`: an exit already emitted would leave that promise pending forever
+  // (seen once under load as "Promise resolution is still pending but the event loop has already resolved").
+  await until(() => owner.exitCode !== null || owner.signalCode !== null, 'owner gone')
   const reaped = await reapLeftoverChildren({dataDir, logger: memoryLogger(), killGraceMs: 200})
   assert.deepEqual(reaped.killed, [child.pid])
   await until(() => child.exitCode !== null || child.signalCode !== null, 'child reaped')
