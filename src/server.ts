@@ -415,6 +415,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       host,
       port,
       startedAt,
+      store: store.describe(),
       logger,
       report: (record) => statusReport(record),
     })

@@ -1,6 +1,7 @@
 import {Command, Errors, Flags} from '@oclif/core'
 import {systemClock, type Clock} from '../clock.js'
 import {resolveDataDir} from '../config/paths.js'
+import {readRuntimeRecord} from '../daemon/runtime-record.js'
 import {exitCodes, GatehouseError} from '../errors.js'
 import {openStore, type SslMode, type StoreConfig} from '../store/open-store.js'
 import type {Store} from '../store/types.js'
@@ -30,6 +31,22 @@ export function storeConfig(flags: StoreFlags, clock: Clock): StoreConfig {
     keyEncryptionKeyFile: flags['key-encryption-key-file'] || undefined,
     clock,
   }
+}
+
+/**
+ * A command about to open the data dir's SQLite file while the daemon running on that data dir
+ * keeps its data in PostgreSQL (its runtime record says so) would read or write a store nobody
+ * serves: a client made there gets invalid_client from the daemon. Refused with CONFIG (exit 11),
+ * naming the missing setting; nothing is opened or written. A missing, stale or unreadable record
+ * is no reason to refuse (`gatehouse status` reports those).
+ */
+async function refuseSqliteBesidePostgres(dataDir: string): Promise<void> {
+  const found = await readRuntimeRecord(dataDir).catch(() => undefined)
+  if (found?.state !== 'running' || !found.record.store?.startsWith('postgresql')) return
+  throw new GatehouseError(
+    'CONFIG',
+    `the daemon running on ${dataDir} (pid ${found.record.pid}) keeps its data in ${found.record.store}, but this command was given no --database-url and would use the SQLite file in the data dir: pass --database-url and --key-encryption-key-file (or GATEHOUSE_DATABASE_URL and GATEHOUSE_KEY_ENCRYPTION_KEY_FILE) as the daemon has them; nothing was changed`,
+  )
 }
 
 /**
@@ -84,7 +101,9 @@ export abstract class BaseCommand extends Command {
    * closed when the command ends.
    */
   protected async openStore(flags: StoreFlags): Promise<Store> {
-    this.opened ??= await openStore({...storeConfig(flags, this.clock), watch: false})
+    const config = storeConfig(flags, this.clock)
+    if (this.opened === undefined && config.databaseUrl === undefined) await refuseSqliteBesidePostgres(config.dataDir)
+    this.opened ??= await openStore({...config, watch: false})
     return this.opened
   }
 

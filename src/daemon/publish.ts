@@ -33,6 +33,7 @@ export async function publishDaemon({
   host,
   port,
   startedAt,
+  store,
   logger,
   report,
 }: {
@@ -43,6 +44,8 @@ export async function publishDaemon({
   port: number
   /** ms since the epoch. */
   startedAt: number
+  /** Store.describe(): which store the daemon uses (no credentials). */
+  store: string
   logger: Logger
   report: (record: RuntimeRecord) => Promise<unknown>
 }): Promise<Published> {
@@ -58,6 +61,7 @@ export async function publishDaemon({
     port,
     data_dir: dataDir,
     status_socket: null,
+    store,
   }
   let socket: StatusSocket | undefined
   try {

@@ -33,6 +33,11 @@ export interface RuntimeRecord {
   data_dir: string
   /** The owner-only status socket (status-socket.ts), or null when it could not be opened. */
   status_socket: string | null
+  /**
+   * The store it keeps its data in, as Store.describe() says it ("sqlite /path/gatehouse.db",
+   * "postgresql host:5432/db": never credentials). Absent in records of older versions.
+   */
+  store?: string
 }
 
 export type RecordState =
@@ -110,7 +115,8 @@ function parseRecord(text: string): RuntimeRecord | null {
     typeof r.host === 'string' &&
     Number.isInteger(r.port) &&
     typeof r.data_dir === 'string' &&
-    (r.status_socket === null || typeof r.status_socket === 'string')
+    (r.status_socket === null || typeof r.status_socket === 'string') &&
+    (r.store === undefined || typeof r.store === 'string')
   return ok ? (r as unknown as RuntimeRecord) : null
 }
 

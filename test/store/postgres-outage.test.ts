@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {writeFileSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test, type TestContext} from 'node:test'
 import {createAuditLog} from '../../src/audit/audit-log.js'
@@ -77,6 +77,15 @@ test('PostgreSQL lost while the daemon runs: status says unreachable since when 
   assert.equal(before.store.last_error, null)
   assert.equal(before.audit.pending, 0)
   assert.ok(before.audit.max_buffered > 0)
+  // A command run on this data dir without the database settings would use a SQLite file nobody
+  // serves (found by a newcomer: its client then got invalid_client): refused, nothing written.
+  for (const [bin, args] of [['oauth-generate-client', ['--name', 'sqlite-trap']], ['oauth-list-clients', ['--json']]] as const) {
+    const r = await runBin(bin, [...args], {dataDir})
+    assert.equal(r.code, 11, `${bin}: ${r.stderr}`)
+    assert.match(r.stderr, /keeps its data in postgresql .*pass --database-url/)
+    assert.equal(r.stdout, '')
+  }
+  assert.ok(!existsSync(join(dataDir, 'gatehouse.db')), 'no SQLite file was made')
   // An open session keeps the revocation watch running through the outage (src/gateway/revocation-watch.ts).
   const made = await runBin('oauth-generate-client', ['--name', 'watcher', '--json'], {dataDir, env})
   assert.equal(made.code, 0, made.stderr)
