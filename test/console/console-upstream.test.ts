@@ -12,22 +12,13 @@ import {launchBrowser, noBrowser} from '../helpers/browser.js'
 import {runBin} from '../helpers/cli.js'
 import {startDaemon} from '../helpers/daemon.js'
 import {tempDir} from '../helpers/tmp.js'
-import {startUpstream} from '../helpers/upstream-idp.js'
+import {signInAtProvider, startUpstream} from '../helpers/upstream-idp.js'
 
 /** A fresh browser at the console login; clicks the upstream button and signs in at the provider as `login`. */
 async function consoleUpstream(browser: Browser, issuer: string, login: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage()
   await page.goto(`${issuer}/console/login`)
-  await page.click('p.upstream a.button')
-  await page.fill('input[name=login]', login)
-  await page.fill('input[name=password]', 'any password')
-  await page.click('button[type=submit]')
-  for (let i = 0; i < 3 && !page.url().startsWith(issuer); i++) {
-    if (await page.$('button[type=submit]')) await page.click('button[type=submit]')
-    await page.waitForLoadState()
-  }
-  assert.ok(page.url().startsWith(issuer), `back at Gatehouse: ${page.url()}`)
-  return page
+  return signInAtProvider(page, issuer, login, 'p.upstream a.button')
 }
 
 test('Chromium: an owner signs in to the console through the upstream provider; a member and a disabled owner are refused; a member signs in to /oauth/account the same way', {skip: noBrowser, timeout: 180_000}, async (t) => {
@@ -64,14 +55,7 @@ test('Chromium: an owner signs in to the console through the upstream provider; 
   const acct = await (await browser.newContext()).newPage()
   await acct.goto(`${daemon.issuer}/oauth/account`)
   assert.match((await acct.textContent('p.upstream a.button'))!, /Sign in with 127\.0\.0\.1:\d+/)
-  await acct.click('p.upstream a.button')
-  await acct.fill('input[name=login]', 'mike-sub')
-  await acct.fill('input[name=password]', 'any password')
-  await acct.click('button[type=submit]')
-  for (let i = 0; i < 3 && !acct.url().startsWith(daemon.issuer); i++) {
-    if (await acct.$('button[type=submit]')) await acct.click('button[type=submit]')
-    await acct.waitForLoadState()
-  }
+  await signInAtProvider(acct, daemon.issuer, 'mike-sub', 'p.upstream a.button')
   assert.equal(acct.url(), `${daemon.issuer}/oauth/account`)
   assert.match((await acct.textContent('body'))!, /Signed in as mike \(member\)/)
 

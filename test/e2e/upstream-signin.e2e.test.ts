@@ -19,7 +19,7 @@ import {runBin} from '../helpers/cli.js'
 import {startDaemon} from '../helpers/daemon.js'
 import {callbackServer, MemoryProvider} from '../helpers/oauth-client.js'
 import {tempDir} from '../helpers/tmp.js'
-import {startUpstream} from '../helpers/upstream-idp.js'
+import {signInAtProvider, startUpstream} from '../helpers/upstream-idp.js'
 
 type UserRow = {id: string; name: string; role: string; password: boolean}
 const usersOf = async (dataDir: string) => JSON.parse((await runBin('run', ['users', 'list', '--json'], {dataDir})).stdout) as UserRow[]
@@ -35,20 +35,7 @@ async function consentPage(t: TestContext, browser: Browser, issuer: string) {
   return {page, callback, provider, serverUrl}
 }
 
-/** Clicks the upstream button and signs in at the provider as `login`; resolves on the page Gatehouse answers with. */
-async function signInUpstream(page: Page, issuer: string, login: string) {
-  await page.click('a.button')
-  await page.fill('input[name=login]', login)
-  await page.fill('input[name=password]', 'any password')
-  await page.click('button[type=submit]')
-  // The provider's consent page (first time for this account), then back to Gatehouse.
-  for (let i = 0; i < 3 && !page.url().startsWith(issuer); i++) {
-    if (await page.$('button[type=submit]')) await page.click('button[type=submit]')
-    await page.waitForLoadState()
-  }
-  assert.ok(page.url().startsWith(issuer), `back at Gatehouse: ${page.url()}`)
-  return page
-}
+const signInUpstream = (page: Page, issuer: string, login: string) => signInAtProvider(page, issuer, login)
 
 test('upstream sign-in: allowed people get one account per (iss, sub); others, forgeries and replays are refused and create nothing', {skip: noBrowser}, async (t) => {
   const dataDir = tempDir(t)

@@ -1,8 +1,10 @@
 import {createServer, request, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import assert from 'node:assert/strict'
 import type {TestContext} from 'node:test'
 import {decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWTPayload} from 'jose'
 import Provider from 'oidc-provider'
+import type {Page} from 'playwright-core'
 
 export interface UpstreamAccount {
   email?: string
@@ -111,4 +113,23 @@ export async function startUpstream(t: TestContext) {
         : undefined
     },
   }
+}
+
+/**
+ * Clicks Gatehouse's "Sign in with <provider>" (`button`, a CSS selector) on `page` and signs in
+ * at the provider of startUpstream as `login` (its development pages take any password),
+ * through its consent page when it shows one; resolves once the browser is back at `issuer`.
+ */
+export async function signInAtProvider(page: Page, issuer: string, login: string, button = 'a.button'): Promise<Page> {
+  await page.click(button)
+  await page.fill('input[name=login]', login)
+  await page.fill('input[name=password]', 'any password')
+  await page.click('button[type=submit]')
+  // The provider's consent page (first time for this account), then back to Gatehouse.
+  for (let i = 0; i < 3 && !page.url().startsWith(issuer); i++) {
+    if (await page.$('button[type=submit]')) await page.click('button[type=submit]')
+    await page.waitForLoadState()
+  }
+  assert.ok(page.url().startsWith(issuer), `back at Gatehouse: ${page.url()}`)
+  return page
 }
