@@ -39,6 +39,18 @@ test('an SSE response nobody reads is cut past maxUnsentBytes; others are served
   const other = await h.connect('bystander')
   assert.equal(textOf(await other.callTool({name: 'echo', arguments: {text: 'still here'}})), 'still here')
 
+  // The child answers in order: once a later call of the same client is answered, the flood and
+  // its result have passed through the gateway into the replay buffer, so the resumed stream
+  // below replays a finished request instead of racing a live flood (which, read slowly on a
+  // busy machine, is past maxUnsentBytes again and is cut too).
+  const after = await fetch(h.url, {
+    method: 'POST',
+    headers: {Authorization: `Bearer ${token}`, Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json', 'Mcp-Session-Id': session, 'MCP-Protocol-Version': '2025-11-25'},
+    body: JSON.stringify({jsonrpc: '2.0', id: 8, method: 'tools/call', params: {name: 'echo', arguments: {text: 'after the flood'}}}),
+  })
+  assert.equal(after.status, 200)
+  assert.match(await after.text(), /after the flood/)
+
   // The stalled client comes back with Last-Event-ID and gets what the replay buffer holds.
   const resumed = await fetch(h.url, {
     headers: {Authorization: `Bearer ${token}`, Accept: 'text/event-stream', 'Mcp-Session-Id': session, 'MCP-Protocol-Version': '2025-11-25', 'Last-Event-ID': '1-1'},
