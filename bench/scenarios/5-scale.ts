@@ -2,7 +2,7 @@ import {gatehouseTokens, gatehouseUnavailable} from '../systems/gatehouse.js'
 import {populate, type PopulateCounts} from '../lib/populate.js'
 import {tokenLoad, type TokenRun} from '../lib/token-load.js'
 import {medianRound} from '../lib/stats.js'
-import {fmt, noiseNote, notMeasured, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
+import {fmt, noiseNote, otherLoad, quietRound, target, type Context, type ScenarioResult} from '../lib/report.js'
 import type {TokenServer} from '../systems/types.js'
 
 const CONCURRENCY = 50
@@ -79,7 +79,6 @@ export async function scale(ctx: Context): Promise<ScenarioResult> {
         (v) => `${(v * 100).toFixed(0)}%`,
         '7',
       ),
-      notMeasured('5', 'gatehouse token CPU with the PostgreSQL store (gatehouse + database server) vs SQLite', '<= 1.5x', 'needs issue 14 (PostgreSQL store)'),
     ],
     data: {counts, filled, runs: Object.fromEntries(runs)},
   }
