@@ -90,7 +90,10 @@ test('children of a daemon that still runs are spared; once it is gone they are 
   // Polled, not `once('exit')`: an exit already emitted would leave that promise pending forever
   // (seen once under load as "Promise resolution is still pending but the event loop has already resolved").
   await until(() => owner.exitCode !== null || owner.signalCode !== null, 'owner gone')
-  const reaped = await reapLeftoverChildren({dataDir, logger: memoryLogger(), killGraceMs: 200})
+  // A timer that holds the event loop: the reaper's own is unref'd (it must never keep a daemon
+  // from exiting), and once both sleeps are gone nothing else here would, so the test process
+  // could end with the reap still pending (seen as "Promise resolution is still pending").
+  const reaped = await reapLeftoverChildren({dataDir, logger: memoryLogger(), killGraceMs: 200, wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms))})
   assert.deepEqual(reaped.killed, [child.pid])
   await until(() => child.exitCode !== null || child.signalCode !== null, 'child reaped')
 })
