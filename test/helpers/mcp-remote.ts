@@ -4,7 +4,7 @@ import {dirname, join} from 'node:path'
 import type {TestContext} from 'node:test'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
-import {freePort} from './nginx.js'
+import {freePort} from './free-port.js'
 import {tempDir} from './tmp.js'
 
 /** The `mcp-remote` executable of the devDependency (what `npx -y mcp-remote` runs). */

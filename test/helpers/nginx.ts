@@ -1,8 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {connect, createServer} from 'node:net'
+import {connect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {freePort} from './free-port.js'
 
 /**
  * Real nginx (Debian's nginx-light, /usr/sbin/nginx, or NGINX_BIN) as the load balancer in front
@@ -23,17 +24,6 @@ export interface Balancer {
 }
 
 const BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx'
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** One daemon behind the balancer: its --node-id and address. */
 export interface BalancedNode {

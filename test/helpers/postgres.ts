@@ -1,9 +1,9 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {chownSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {freePort} from './free-port.js'
 
 /**
  * A throwaway PostgreSQL server for tests and benchmarks: Debian's server programs
@@ -38,16 +38,6 @@ function run(program: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${program} failed (${r.status}): ${r.stderr || r.stdout}`)
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 export async function startPostgres(): Promise<PostgresServer> {
   if (!existsSync(join(BIN, 'postgres'))) {

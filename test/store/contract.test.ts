@@ -26,6 +26,7 @@ import {decideConsentRevocation} from '../../src/owner/consent-revocation.js'
 import {createOwnerLoginGuard, ownerLoginDefaults} from '../../src/owner/login-guard.js'
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
 import {tempDir} from '../helpers/tmp.js'
+import {heard} from '../helpers/store-changes.js'
 
 interface Backend {
   name: string
@@ -78,23 +79,6 @@ async function clientAndGrant(store: Store, clock: ManualClock, name = 'web') {
   return {client, grant, code}
 }
 
-/** Waits (bounded) until `store` hears a change on its feed; the backend may need asking (SQLite). */
-async function heard(store: Store, topic: string, withinMs = 2000): Promise<void> {
-  let got = false
-  const stop = store.changes.subscribe((t) => {
-    if (t === topic || t === 'all') got = true
-  })
-  try {
-    const deadline = Date.now() + withinMs
-    while (!got) {
-      if (Date.now() > deadline) assert.fail(`no ${topic} change heard within ${withinMs} ms`)
-      await new Promise((r) => setTimeout(r, 10))
-      store.changes.check()
-    }
-  } finally {
-    stop()
-  }
-}
 
 for (const backend of backends) {
   describe(`store contract: ${backend.name}`, () => {

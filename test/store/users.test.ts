@@ -22,6 +22,7 @@ import {createUserAdmin} from '../../src/users/user-admin.js'
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
 import {tempDir} from '../helpers/tmp.js'
 import {mkdirSync} from 'node:fs'
+import {heard} from '../helpers/store-changes.js'
 
 type ManualClock = ReturnType<typeof manualClock>
 const HOUR = 3_600_000
@@ -100,24 +101,6 @@ const backends: Backend[] = [
 
 const user = (id: string, name: string, clock: ManualClock, role: UserRecord['role'] = 'member'): UserRecord => ({id, name, role, passwordHash: null, createdAt: clock.now(), disabledAt: null})
 
-/** Waits (bounded) until `store` hears `topic` on its change feed. */
-async function heard(store: Store, topic: string, run: () => Promise<unknown>, withinMs = 3000): Promise<void> {
-  let got = false
-  const stop = store.changes.subscribe((x) => {
-    if (x === topic || x === 'all') got = true
-  })
-  try {
-    await run()
-    const deadline = Date.now() + withinMs
-    while (!got) {
-      if (Date.now() > deadline) assert.fail(`no ${topic} change heard within ${withinMs} ms`)
-      await new Promise((r) => setTimeout(r, 10))
-      store.changes.check()
-    }
-  } finally {
-    stop()
-  }
-}
 
 for (const backend of backends) {
   describe(`users: ${backend.name}`, () => {
@@ -166,7 +149,7 @@ for (const backend of backends) {
         assert.equal(r.outcome, 'redeemed')
       }
       clock.advance(1000)
-      await heard(b, 'grants', async () => {
+      await heard(b, 'grants', 3000, async () => {
         const r = await createUserAdmin({store: a, clock}).disable('bob', cliActor())
         assert.deepEqual([r.consents, r.grants], [1, 1])
       })
@@ -196,7 +179,7 @@ for (const backend of backends) {
       await a.users.linkIdentity({issuer: 'https://idp', subject: 's-alice', userId: alice.id, email: 'a@x', createdAt: 1, lastLoginAt: 1})
       await assert.rejects(b.users.linkIdentity({issuer: 'https://idp', subject: 's-alice', userId: bob.id, email: null, createdAt: 1, lastLoginAt: 1}), (e: unknown) => e instanceof StoreConflictError)
       // Another process hears user changes (the verifier's user cache reloads on them).
-      await heard(b, 'users', () => admin.remove('alice', cliActor()))
+      await heard(b, 'users', 3000, () => admin.remove('alice', cliActor()))
       assert.equal(await b.users.findIdentity('https://idp', 's-alice'), undefined)
       assert.equal(await b.users.findByName('alice'), undefined)
       await admin.add({name: 'alice'}, cliActor())
@@ -215,7 +198,7 @@ for (const backend of backends) {
       await assert.rejects(admin.enable('erin', cliActor()), (e: unknown) => e instanceof GatehouseError && e.code === 'NOT_FOUND')
       assert.equal(await a.users.enable(carol.id), false)
       await admin.disable('carol', cliActor())
-      await heard(b, 'users', () => admin.enable('carol', cliActor()))
+      await heard(b, 'users', 3000, () => admin.enable('carol', cliActor()))
       assert.equal((await b.users.findById(carol.id))?.disabledAt, null)
       assert.equal((await b.consents.list({includeRevoked: false, subject: carol.id})).length, 0, 'her approvals stay revoked')
       assert.equal(await a.users.enable(carol.id), false, 'once')
